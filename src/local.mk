@@ -1,1 +1,24 @@
 # SPDX-License-Identifier: BSD-2-Clause
+# tpmproxyd: the daemon.
+sbin_PROGRAMS += src/tpmproxyd
+
+# Everything but main.c, so unit tests and fuzzers can link single modules.
+TPMPROXYD_CORE = \
+	src/backend.c src/backend.h \
+	src/cmdattrs.c src/cmdattrs.h \
+	src/conn.c src/conn.h \
+	src/daemon.h \
+	src/frame.c src/frame.h \
+	src/listener.c src/listener.h \
+	src/log.c src/log.h \
+	src/proxyrc.h \
+	src/resmgr.c src/resmgr.h \
+	src/tpmcmd.c src/tpmcmd.h \
+	src/worker.c src/worker.h
+
+src_tpmproxyd_SOURCES = src/main.c $(TPMPROXYD_CORE)
+src_tpmproxyd_CFLAGS = $(AM_CFLAGS) $(PTHREAD_CFLAGS) $(DAEMON_SANITIZE_CFLAGS) \
+	$(TSS2_TCTILDR_CFLAGS) $(TSS2_MU_CFLAGS) $(TSS2_RC_CFLAGS) $(LIBEVENT_CFLAGS)
+src_tpmproxyd_LDFLAGS = $(DAEMON_SANITIZE_CFLAGS)
+src_tpmproxyd_LDADD = $(TSS2_TCTILDR_LIBS) $(TSS2_MU_LIBS) $(TSS2_RC_LIBS) \
+	$(LIBEVENT_LIBS) $(PTHREAD_LIBS) -lm

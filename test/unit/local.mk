@@ -1,1 +1,10 @@
 # SPDX-License-Identifier: BSD-2-Clause
+# Unit tests of the daemon's modules: one cmocka binary per module.
+if UNIT
+check_PROGRAMS += test/unit/test-frame
+TESTS += test/unit/test-frame
+test_unit_test_frame_SOURCES = test/unit/test-frame.c src/frame.c src/frame.h
+test_unit_test_frame_CFLAGS = $(UNIT_CFLAGS)
+test_unit_test_frame_LDFLAGS = $(UNIT_LINK_FLAGS)
+test_unit_test_frame_LDADD = $(CMOCKA_LIBS)
+endif

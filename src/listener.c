@@ -1,0 +1,263 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Listening unix sockets: safe creation, publication and accept.
+ *
+ * A socket is bound under a temporary name, given its mode, and renamed
+ * into place only once the daemon can serve: clients and scripts that wait
+ * for the path never reach a daemon that is still starting, and there is no
+ * window in which the path exists with the wrong mode. */
+#include "listener.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/listener.h>
+
+#include "conn.h"
+#include "daemon.h"
+#include "log.h"
+
+#define LISTENER_BACKLOG 128
+#define LISTENER_MODE 0660
+
+struct listener {
+	TAILQ_ENTRY(listener) entry;
+	struct daemon *d;
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	char tmp_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	struct evconnlistener *evl;
+	struct event *ev_retry;
+	int published;
+};
+
+/* Fill a sockaddr_un; -ENAMETOOLONG if the path does not fit. */
+static int
+listener_addr(const char *path, struct sockaddr_un *sun)
+{
+	memset(sun, 0, sizeof(*sun));
+	sun->sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sun->sun_path))
+		return -ENAMETOOLONG;
+	memcpy(sun->sun_path, path, strlen(path));
+	return 0;
+}
+
+/* Refuse a path that a live daemon serves or that is not a socket; a
+ * socket nobody listens on is stale and will be replaced. */
+static int
+listener_check_existing(const char *path)
+{
+	struct sockaddr_un sun;
+	struct stat st;
+	int fd, r;
+
+	if (lstat(path, &st) != 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (!S_ISSOCK(st.st_mode)) {
+		log_error("%s exists and is not a socket; refusing to replace it",
+		    path);
+		return -EEXIST;
+	}
+	if (listener_addr(path, &sun) != 0)
+		return -ENAMETOOLONG;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	r = connect(fd, (struct sockaddr *)&sun, sizeof(sun));
+	close(fd);
+	if (r == 0) {
+		log_error("%s is served by a running daemon; stop it first", path);
+		return -EADDRINUSE;
+	}
+	log_info("replacing stale socket %s", path);
+	return 0;
+}
+
+/* Accept callback: hand the new fd to the connection layer. */
+static void
+listener_accept_cb(struct evconnlistener *evl, evutil_socket_t fd,
+    struct sockaddr *sa, int socklen, void *arg)
+{
+	struct listener *l = arg;
+
+	conn_accept(l->d, l->path, fd);
+}
+
+/* Re-enable accepting after an EMFILE pause. */
+static void
+listener_retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct listener *l = arg;
+
+	evconnlistener_enable(l->evl);
+}
+
+/* accept() failed: out of descriptors pauses for a second instead of
+ * spinning on a listener that stays readable (as tmux does). */
+static void
+listener_error_cb(struct evconnlistener *evl, void *arg)
+{
+	struct listener *l = arg;
+	struct timeval pause = { 1, 0 };
+
+	log_warn("accept on %s", l->path);
+	if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+	    errno == ENOMEM) {
+		evconnlistener_disable(evl);
+		evtimer_add(l->ev_retry, &pause);
+	}
+}
+
+/* Make the parent directory if it is missing (e.g. /run/tpmproxy). */
+static int
+listener_make_parent(const char *path)
+{
+	char dir[PATH_MAX];
+	char *slash;
+
+	if (strlen(path) >= sizeof(dir))
+		return -ENAMETOOLONG;
+	strcpy(dir, path);
+	slash = strrchr(dir, '/');
+	if (slash == NULL || slash == dir)
+		return 0;
+	*slash = '\0';
+	if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+/* Bind and listen under a temporary name next to path. */
+static int
+listener_bind(struct listener *l)
+{
+	struct sockaddr_un sun;
+	mode_t old_umask;
+	int fd, r;
+
+	if (listener_addr(l->tmp_path, &sun) != 0)
+		return -ENAMETOOLONG;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	unlink(l->tmp_path);
+	old_umask = umask(0777 & ~LISTENER_MODE);
+	r = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
+	umask(old_umask);
+	if (r != 0 || chmod(l->tmp_path, LISTENER_MODE) != 0 ||
+	    listen(fd, LISTENER_BACKLOG) != 0) {
+		r = -errno;
+		close(fd);
+		unlink(l->tmp_path);
+		return r;
+	}
+	l->evl = evconnlistener_new(l->d->base, listener_accept_cb, l,
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, fd);
+	if (l->evl == NULL) {
+		close(fd);
+		unlink(l->tmp_path);
+		return -ENOMEM;
+	}
+	evconnlistener_set_error_cb(l->evl, listener_error_cb);
+	return 0;
+}
+
+/* Create a listener for path, not yet visible under that name. */
+int
+listener_create(struct daemon *d, const char *path)
+{
+	struct listener *l;
+	int r;
+
+	if (path[0] != '/') {
+		log_error("socket path %s is not absolute", path);
+		return -EINVAL;
+	}
+	l = calloc(1, sizeof(*l));
+	if (l == NULL)
+		return -ENOMEM;
+	l->d = d;
+	if (strlen(path) >= sizeof(l->path) ||
+	    (size_t)snprintf(l->tmp_path, sizeof(l->tmp_path), "%s.%ld.tmp",
+	        path, (long)getpid()) >= sizeof(l->tmp_path)) {
+		log_error("socket path %s is too long (at most %zu bytes)",
+		    path, sizeof(l->path) - 16);
+		free(l);
+		return -ENAMETOOLONG;
+	}
+	strcpy(l->path, path);
+	l->ev_retry = evtimer_new(d->base, listener_retry_cb, l);
+	r = l->ev_retry == NULL ? -ENOMEM : listener_check_existing(path);
+	if (r == 0)
+		r = listener_make_parent(path);
+	if (r == 0)
+		r = listener_bind(l);
+	if (r != 0) {
+		if (r != -EADDRINUSE && r != -EEXIST)
+			log_error("cannot listen on %s: %s", path, strerror(-r));
+		if (l->ev_retry != NULL)
+			event_free(l->ev_retry);
+		free(l);
+		return r;
+	}
+	TAILQ_INSERT_TAIL(&d->listeners, l, entry);
+	return 0;
+}
+
+/* Move the socket to its real name: from now on clients can connect. */
+static int
+listener_publish(struct listener *l)
+{
+	if (rename(l->tmp_path, l->path) != 0) {
+		log_warn("rename %s to %s", l->tmp_path, l->path);
+		return -errno;
+	}
+	l->published = 1;
+	log_info("listening on %s", l->path);
+	return 0;
+}
+
+/* Publish every listener; the daemon serves from now on. */
+int
+listener_publish_all(struct daemon *d)
+{
+	struct listener *l;
+
+	TAILQ_FOREACH(l, &d->listeners, entry) {
+		if (listener_publish(l) != 0)
+			return -EIO;
+	}
+	return 0;
+}
+
+/* Stop accepting and remove the socket file. */
+static void
+listener_free(struct listener *l)
+{
+	if (l == NULL)
+		return;
+	if (l->evl != NULL)
+		evconnlistener_free(l->evl);
+	unlink(l->published ? l->path : l->tmp_path);
+	event_free(l->ev_retry);
+	free(l);
+}
+
+/* Stop accepting on every socket and remove the socket files. */
+void
+listener_close_all(struct daemon *d)
+{
+	struct listener *l;
+
+	while ((l = TAILQ_FIRST(&d->listeners)) != NULL) {
+		TAILQ_REMOVE(&d->listeners, l, entry);
+		listener_free(l);
+	}
+}

@@ -1,0 +1,239 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* The TPM thread and the one queue between it and the loop thread.
+ *
+ * The loop thread submits jobs; the TPM thread takes one at a time, runs it
+ * to completion through the resource manager, and puts it on the done list,
+ * waking the loop through an eventfd. The mutex guards the two lists only. */
+#include "worker.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "log.h"
+#include "resmgr.h"
+
+TAILQ_HEAD(job_list, job);
+
+struct worker {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	struct job_list pending;   /* loop -> TPM thread */
+	struct job_list done;      /* TPM thread -> loop */
+	size_t pending_count;
+	bool stopping;
+	int efd;
+	struct event *ev;
+	struct resmgr *rm;
+	worker_done_cb done_cb;
+	void *done_arg;
+};
+
+/* Allocate a job; cmd is copied, rsp_cap bytes reserved for the answer. */
+struct job *
+job_new(enum job_type type, uint64_t owner, const uint8_t *cmd,
+    size_t cmd_len, size_t rsp_cap)
+{
+	struct job *job;
+
+	job = calloc(1, sizeof(*job));
+	if (job == NULL)
+		return NULL;
+	job->type = type;
+	job->owner = owner;
+	if (cmd_len > 0) {
+		job->cmd = malloc(cmd_len);
+		job->rsp = malloc(rsp_cap);
+		if (job->cmd == NULL || job->rsp == NULL) {
+			job_free(job);
+			return NULL;
+		}
+		memcpy(job->cmd, cmd, cmd_len);
+		job->cmd_len = cmd_len;
+		job->rsp_cap = rsp_cap;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &job->queued);
+	return job;
+}
+
+/* Free a job and its buffers. */
+void
+job_free(struct job *job)
+{
+	if (job == NULL)
+		return;
+	free(job->cmd);
+	free(job->rsp);
+	free(job);
+}
+
+/* Run one job on the TPM thread. */
+static void
+worker_run(struct worker *w, struct job *job)
+{
+	clock_gettime(CLOCK_MONOTONIC, &job->started);
+	switch (job->type) {
+	case JOB_COMMAND:
+		job->rsp_len = resmgr_execute(w->rm, job->owner, job->cmd,
+		    job->cmd_len, job->rsp, job->rsp_cap);
+		break;
+	case JOB_OWNER_GONE:
+		resmgr_owner_gone(w->rm, job->owner);
+		break;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &job->finished);
+}
+
+/* The TPM thread: take jobs until told to stop and the queue is empty. */
+static void *
+worker_main(void *arg)
+{
+	struct worker *w = arg;
+	const uint64_t one = 1;
+
+	pthread_mutex_lock(&w->lock);
+	for (;;) {
+		struct job *job;
+
+		while (TAILQ_EMPTY(&w->pending) && !w->stopping)
+			pthread_cond_wait(&w->wake, &w->lock);
+		job = TAILQ_FIRST(&w->pending);
+		if (job == NULL)
+			break;
+		TAILQ_REMOVE(&w->pending, job, entry);
+		pthread_mutex_unlock(&w->lock);
+
+		worker_run(w, job);
+
+		pthread_mutex_lock(&w->lock);
+		w->pending_count--;
+		TAILQ_INSERT_TAIL(&w->done, job, entry);
+		/* An eventfd write only fails when the counter would
+		 * overflow, which a pending wake-up makes harmless. */
+		if (write(w->efd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+			log_warn("eventfd write");
+	}
+	pthread_mutex_unlock(&w->lock);
+	return NULL;
+}
+
+/* Loop thread: hand finished jobs to the done callback. */
+static void
+worker_done_event_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+	struct job_list ready = TAILQ_HEAD_INITIALIZER(ready);
+	struct job *job;
+	uint64_t n;
+
+	if (read(fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+		log_warn("eventfd read");
+	pthread_mutex_lock(&w->lock);
+	TAILQ_CONCAT(&ready, &w->done, entry);
+	pthread_mutex_unlock(&w->lock);
+	while ((job = TAILQ_FIRST(&ready)) != NULL) {
+		TAILQ_REMOVE(&ready, job, entry);
+		w->done_cb(job, w->done_arg);
+	}
+}
+
+/* Start the TPM thread; done is called on the loop thread per job. */
+int
+worker_start(struct event_base *base, struct resmgr *rm, worker_done_cb done,
+    void *arg, struct worker **out)
+{
+	struct worker *w;
+	int r;
+
+	w = calloc(1, sizeof(*w));
+	if (w == NULL)
+		return -ENOMEM;
+	TAILQ_INIT(&w->pending);
+	TAILQ_INIT(&w->done);
+	w->rm = rm;
+	w->done_cb = done;
+	w->done_arg = arg;
+	w->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (w->efd < 0) {
+		r = -errno;
+		free(w);
+		return r;
+	}
+	w->ev = event_new(base, w->efd, EV_READ | EV_PERSIST,
+	    worker_done_event_cb, w);
+	if (w->ev == NULL || event_add(w->ev, NULL) != 0) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	pthread_mutex_init(&w->lock, NULL);
+	pthread_cond_init(&w->wake, NULL);
+	r = -pthread_create(&w->thread, NULL, worker_main, w);
+	if (r != 0) {
+		pthread_cond_destroy(&w->wake);
+		pthread_mutex_destroy(&w->lock);
+		goto fail;
+	}
+	*out = w;
+	return 0;
+fail:
+	if (w->ev != NULL)
+		event_free(w->ev);
+	close(w->efd);
+	free(w);
+	return r;
+}
+
+/* Queue a job for the TPM thread (FIFO; fairness comes with sched.c). */
+void
+worker_submit(struct worker *w, struct job *job)
+{
+	pthread_mutex_lock(&w->lock);
+	TAILQ_INSERT_TAIL(&w->pending, job, entry);
+	w->pending_count++;
+	pthread_cond_signal(&w->wake);
+	pthread_mutex_unlock(&w->lock);
+}
+
+/* Jobs submitted but not yet finished by the TPM thread. */
+size_t
+worker_pending(struct worker *w)
+{
+	size_t n;
+
+	pthread_mutex_lock(&w->lock);
+	n = w->pending_count;
+	pthread_mutex_unlock(&w->lock);
+	return n;
+}
+
+/* Finish the queued jobs, join the thread, and free the worker; finished
+ * jobs not yet delivered are freed without calling back. */
+void
+worker_stop(struct worker *w)
+{
+	struct job *job;
+
+	if (w == NULL)
+		return;
+	pthread_mutex_lock(&w->lock);
+	w->stopping = true;
+	pthread_cond_signal(&w->wake);
+	pthread_mutex_unlock(&w->lock);
+	pthread_join(w->thread, NULL);
+	while ((job = TAILQ_FIRST(&w->done)) != NULL) {
+		TAILQ_REMOVE(&w->done, job, entry);
+		job_free(job);
+	}
+	event_free(w->ev);
+	close(w->efd);
+	pthread_cond_destroy(&w->wake);
+	pthread_mutex_destroy(&w->lock);
+	free(w);
+}

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* The TPM thread and the one queue between it and the loop thread. */
+#ifndef TPMPROXY_WORKER_H
+#define TPMPROXY_WORKER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/queue.h>
+#include <time.h>
+
+struct event_base;
+struct resmgr;
+struct worker;
+
+enum job_type {
+	JOB_COMMAND,      /* run cmd for owner, fill rsp */
+	JOB_OWNER_GONE,   /* flush everything owner left in the TPM */
+};
+
+/* A job carries identity and bytes only, never a pointer into connection
+ * state: the loop may free the connection while the TPM thread works. */
+struct job {
+	TAILQ_ENTRY(job) entry;
+	enum job_type type;
+	uint64_t owner;
+	uint8_t *cmd;
+	size_t cmd_len;
+	uint8_t *rsp;
+	size_t rsp_len;
+	size_t rsp_cap;
+	struct timespec queued;
+	struct timespec started;
+	struct timespec finished;
+};
+
+typedef void (*worker_done_cb)(struct job *job, void *arg);
+
+struct job *job_new(enum job_type type, uint64_t owner, const uint8_t *cmd,
+    size_t cmd_len, size_t rsp_cap);
+void job_free(struct job *job);
+
+int worker_start(struct event_base *base, struct resmgr *rm,
+    worker_done_cb done, void *arg, struct worker **out);
+void worker_submit(struct worker *w, struct job *job);
+size_t worker_pending(struct worker *w);
+void worker_stop(struct worker *w);
+
+#endif
