@@ -1,1 +1,5 @@
 # SPDX-License-Identifier: BSD-2-Clause
+# Man pages, installed by make install and linted by make check.
+dist_man_MANS += man/tpmproxyd.8 man/tss2-tcti-proxy.7
+EXTRA_DIST += man/lint.sh
+TESTS += man/lint.sh

@@ -223,7 +223,8 @@ resmgr_execute(struct resmgr *rm, uint64_t owner, const uint8_t *cmd,
 	size_t rsp_len, local;
 
 	rm->stats.commands++;
-	if (frame_check(cmd, cmd_len, (uint32_t)cmd_len, &hdr) != FRAME_READY)
+	if (frame_check(cmd, cmd_len, (uint32_t)cmd_len, &hdr) != FRAME_READY ||
+	    hdr.size != cmd_len)
 		return frame_error_response(rsp, rsp_cap, PROXY_RC_MALFORMED);
 	local = resmgr_answer_locally(rm, &hdr, rsp, rsp_cap);
 	if (local != 0) {
