@@ -15,9 +15,10 @@ test/fuzz/fuzz-frame: $(FUZZ_FRAME_INPUTS) config.h
 	$(AM_V_CC)$(MKDIR_P) test/fuzz && \
 	$(CLANG) $(FUZZ_FLAGS) -o $@ $(FUZZ_FRAME_INPUTS)
 
+endif
+
 # Long runs: make fuzz FUZZ_SECONDS=600
 fuzz: $(FUZZ_BINARIES)
 	top_builddir=$(abs_top_builddir) top_srcdir=$(abs_top_srcdir) \
 	FUZZ_SECONDS=$${FUZZ_SECONDS:-300} $(srcdir)/test/fuzz/run-fuzzers.sh
 .PHONY: fuzz
-endif
