@@ -24,6 +24,9 @@
 
 /* Most handles one owner may leave loaded before the RM refuses more. */
 #define RESMGR_MAX_OWNER_HANDLES 64
+/* Sessions clients saved and may load again later (TPM2 Part 2 allows 64
+ * active sessions on most TPMs); the oldest is flushed beyond this. */
+#define RESMGR_MAX_SAVED_SESSIONS 32
 
 struct resmgr_owner {
 	uint64_t id;
@@ -36,6 +39,11 @@ struct resmgr {
 	struct backend *be;
 	const struct cmdattrs *attrs;
 	TAILQ_HEAD(, resmgr_owner) owners;
+	/* Sessions a client saved with ContextSave: no connection owns them
+	 * (a tool may load them in its next process), but the daemon flushes
+	 * them when it stops, so the TPM returns to its baseline. */
+	uint32_t saved[RESMGR_MAX_SAVED_SESSIONS];
+	size_t nsaved;
 	struct resmgr_stats stats;
 };
 
@@ -127,6 +135,35 @@ resmgr_owner_remove(struct resmgr *rm, uint64_t id, uint32_t h)
 	}
 }
 
+/* Forget a client-saved session: loaded again, or flushed. */
+static void
+resmgr_saved_remove(struct resmgr *rm, uint32_t h)
+{
+	for (size_t i = 0; i < rm->nsaved; i++) {
+		if (rm->saved[i] == h) {
+			memmove(&rm->saved[i], &rm->saved[i + 1],
+			    (rm->nsaved - i - 1) * sizeof(rm->saved[0]));
+			rm->nsaved--;
+			return;
+		}
+	}
+}
+
+/* Remember a session a client saved, flushing the oldest beyond the bound
+ * rather than letting abandoned sessions fill the TPM. */
+static void
+resmgr_saved_add(struct resmgr *rm, uint32_t h)
+{
+	resmgr_saved_remove(rm, h);
+	if (rm->nsaved == RESMGR_MAX_SAVED_SESSIONS) {
+		log_warnx("too many client-saved sessions; flushing 0x%08x",
+		    rm->saved[0]);
+		tpmcmd_flush_context(rm->be, rm->saved[0]);
+		resmgr_saved_remove(rm, rm->saved[0]);
+	}
+	rm->saved[rm->nsaved++] = h;
+}
+
 /* Sessions with continueSession clear end with a successful command
  * (TPM2 Part 2, 8.4: TPMA_SESSION.continueSession). */
 static void
@@ -173,20 +210,27 @@ resmgr_track(struct resmgr *rm, uint64_t id, TPMA_CC attrs,
 	switch (hdr->code) {
 	case TPM2_CC_FlushContext:
 		resmgr_owner_remove(rm, id, first);
+		resmgr_saved_remove(rm, first);
 		break;
 	case TPM2_CC_ContextSave:
 		/* A saved session leaves the TPM's memory; the client now
 		 * holds it (TPM2 Part 1, 30.3), so flushing it on disconnect
 		 * would destroy the blob it kept. */
-		if ((first >> TPM2_HR_SHIFT) != TPM2_HT_TRANSIENT)
+		if ((first >> TPM2_HR_SHIFT) != TPM2_HT_TRANSIENT) {
 			resmgr_owner_remove(rm, id, first);
+			resmgr_saved_add(rm, first);
+		}
 		break;
 	default:
 		break;
 	}
 	if (cmdattrs_has_rhandle(attrs) &&
-	    rsp_len >= FRAME_HEADER_SIZE + 4)
-		resmgr_owner_add(rm, id, frame_get_u32(rsp + FRAME_HEADER_SIZE));
+	    rsp_len >= FRAME_HEADER_SIZE + 4) {
+		uint32_t created = frame_get_u32(rsp + FRAME_HEADER_SIZE);
+
+		resmgr_saved_remove(rm, created);
+		resmgr_owner_add(rm, id, created);
+	}
 }
 
 /* Commands a client may not send to the shared TPM get an answer from the
@@ -287,5 +331,10 @@ resmgr_free(struct resmgr *rm)
 		return;
 	while (!TAILQ_EMPTY(&rm->owners))
 		resmgr_owner_gone(rm, TAILQ_FIRST(&rm->owners)->id);
+	for (size_t i = 0; i < rm->nsaved; i++) {
+		log_debug("flushing client-saved session 0x%08x", rm->saved[i]);
+		tpmcmd_flush_context(rm->be, rm->saved[i]);
+		rm->stats.flushed++;
+	}
 	free(rm);
 }

@@ -243,6 +243,29 @@ resmgr_execute_context_save_keeps_objects_drops_sessions(void **state)
 	resmgr_owner_gone(f->rm, 1);
 	assert_int_equal(flushes_of(0x80000000), 1);
 	assert_int_equal(flushes_of(0x03000000), 0);
+	/* The saved session is flushed when the daemon stops. */
+	resmgr_free(f->rm);
+	f->rm = NULL;
+	assert_int_equal(flushes_of(0x03000000), 1);
+}
+
+static void
+resmgr_execute_saved_session_reloaded_by_another_owner(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t cmd[64];
+
+	run(f, 1, cmd, cmd_u32(cmd, TPM2_CC_StartAuthSession, 0, 0));
+	run(f, 1, cmd, cmd_u32(cmd, TPM2_CC_ContextSave, 1, 0x03000000));
+	resmgr_owner_gone(f->rm, 1);
+	/* The next tool loads it (the fake echoes the handle) and leaves. */
+	run(f, 2, cmd, cmd_u32(cmd, TPM2_CC_ContextLoad, 1, 0x03000000));
+	assert_int_equal(resmgr_owner_handles(f->rm, 2), 1);
+	resmgr_owner_gone(f->rm, 2);
+	assert_int_equal(flushes_of(0x03000000), 1);
+	resmgr_free(f->rm);
+	f->rm = NULL;
+	assert_int_equal(flushes_of(0x03000000), 1);
 }
 
 static void
@@ -349,6 +372,9 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(
 		    resmgr_execute_context_save_keeps_objects_drops_sessions,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    resmgr_execute_saved_session_reloaded_by_another_owner,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    resmgr_execute_flushed_attribute_forgets_sequence, setup,
