@@ -95,6 +95,7 @@ test)
 		exit "$status"
 	fi
 	make -C "$build" -j"$(nproc)" distcheck
+	summary "$build/test-suite.log"
 	;;
 deps) deps ;;
 build) deps; build ;;

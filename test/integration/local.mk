@@ -6,7 +6,8 @@ INTEGRATION_TESTS = \
 	test/integration/raw-client.sh \
 	test/integration/concurrent.sh \
 	test/integration/bad-input.sh \
-	test/integration/signals.sh
+	test/integration/signals.sh \
+	test/integration/demo.sh
 TESTS += $(INTEGRATION_TESTS)
 dist_check_SCRIPTS += $(INTEGRATION_TESTS) \
 	test/integration/raw-client.py \
