@@ -22,6 +22,7 @@
 
 #include "daemon.h"
 #include "frame.h"
+#include "identity.h"
 #include "log.h"
 #include "worker.h"
 
@@ -34,6 +35,7 @@ struct conn {
 	struct bufferevent *bev;
 	struct event *ev_partial;   /* a started frame must complete in time */
 	struct ucred peer;
+	uint64_t identity;
 	bool in_flight;
 	bool closing;               /* shutting down: close once written */
 	uint64_t commands;
@@ -145,6 +147,7 @@ conn_submit(struct conn *c, struct evbuffer *in, size_t size)
 	job = job_new(JOB_COMMAND, c->id, bytes, size, c->d->max_response_size);
 	if (job == NULL)
 		return -ENOMEM;
+	job->identity = c->identity;
 	evbuffer_drain(in, size);
 	c->in_flight = true;
 	bufferevent_disable(c->bev, EV_READ);
@@ -242,6 +245,10 @@ conn_accept(struct daemon *d, const char *socket_path, int fd)
 		c->peer.uid = (uid_t)-1;
 		c->peer.gid = (gid_t)-1;
 	}
+	c->identity = identity_intern(d->identities, socket_path, c->peer.uid,
+	    c->peer.gid);
+	if (c->identity == 0)
+		goto fail;
 	c->bev = bufferevent_socket_new(d->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	c->ev_partial = evtimer_new(d->base, conn_partial_cb, c);
 	if (c->bev == NULL || c->ev_partial == NULL)

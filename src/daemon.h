@@ -19,6 +19,7 @@ struct cmdattrs;
 struct conn_table;
 struct event;
 struct event_base;
+struct identity_table;
 struct listener;
 struct resmgr;
 struct worker;
@@ -33,6 +34,8 @@ struct options {
 	enum log_level log_level;
 	struct timeval partial_timeout;   /* a started frame must complete */
 	struct timeval shutdown_grace;    /* in-flight commands at SIGTERM */
+	unsigned reserve_object_slots;    /* left free for other TPM users */
+	unsigned reserve_session_slots;
 };
 
 TAILQ_HEAD(listener_list, listener);
@@ -46,6 +49,7 @@ struct daemon {
 	struct worker *worker;
 	struct listener_list listeners;
 	struct conn_table *conns;
+	struct identity_table *identities;
 	uint32_t max_command_size;
 	uint32_t max_response_size;
 	uint64_t next_conn_id;

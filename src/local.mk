@@ -9,10 +9,12 @@ TPMPROXYD_CORE = \
 	src/conn.c src/conn.h \
 	src/daemon.h \
 	src/frame.c src/frame.h \
+	src/identity.c src/identity.h \
 	src/listener.c src/listener.h \
 	src/log.c src/log.h \
 	src/proxyrc.h \
-	src/resmgr.c src/resmgr.h \
+	src/resmgr.c src/resmgr.h src/resmgr-internal.h \
+	src/resmgr-commands.c src/resmgr-context.c src/resmgr-entries.c \
 	src/tpmcmd.c src/tpmcmd.h \
 	src/worker.c src/worker.h
 

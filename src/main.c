@@ -22,6 +22,7 @@
 #include "conn.h"
 #include "daemon.h"
 #include "frame.h"
+#include "identity.h"
 #include "listener.h"
 #include "log.h"
 #include "resmgr.h"
@@ -31,7 +32,15 @@
 /* Largest TPM buffer we accept from a TPM's self-description. */
 #define MAIN_MAX_TPM_BUFFER 65536
 
-enum { OPT_PARTIAL_TIMEOUT = 256, OPT_SHUTDOWN_GRACE };
+enum {
+	OPT_PARTIAL_TIMEOUT = 256,
+	OPT_SHUTDOWN_GRACE,
+	OPT_RESERVE_OBJECTS,
+	OPT_RESERVE_SESSIONS,
+};
+
+/* Client-saved sessions kept per identity before the oldest is flushed. */
+#define MAIN_MAX_CLIENT_SAVED 8
 
 static const struct option main_long_options[] = {
 	{ "tcti", required_argument, NULL, 't' },
@@ -42,6 +51,9 @@ static const struct option main_long_options[] = {
 	{ "log-level", required_argument, NULL, 'l' },
 	{ "partial-timeout", required_argument, NULL, OPT_PARTIAL_TIMEOUT },
 	{ "shutdown-grace", required_argument, NULL, OPT_SHUTDOWN_GRACE },
+	{ "reserve-object-slots", required_argument, NULL, OPT_RESERVE_OBJECTS },
+	{ "reserve-session-slots", required_argument, NULL,
+	    OPT_RESERVE_SESSIONS },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -66,6 +78,9 @@ main_usage(FILE *f)
 	    "                           complete S seconds after it began (10)\n"
 	    "      --shutdown-grace S   on SIGTERM, wait at most S seconds for\n"
 	    "                           commands in flight (30)\n"
+	    "      --reserve-object-slots N   object slots left free for other\n"
+	    "                           TPM users (1)\n"
+	    "      --reserve-session-slots N  session slots left free (1)\n"
 	    "  -h, --help               show this help\n"
 	    "  -V, --version            show the version\n",
 	    DAEMON_DEFAULT_TCTI, DAEMON_DEFAULT_SOCKET);
@@ -87,6 +102,20 @@ main_parse_seconds(const char *s, struct timeval *tv)
 	return 0;
 }
 
+/* Parse a small count (0..64) for a slot reserve. */
+static unsigned
+main_parse_reserve(const char *name, const char *s)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v > 64)
+		fatalx("--%s: \"%s\" is not a number from 0 to 64", name, s);
+	return (unsigned)v;
+}
+
 /* Fill opts from the command line; exits on --help, --version or error. */
 static void
 main_parse_options(int argc, char **argv, struct options *opts)
@@ -97,6 +126,8 @@ main_parse_options(int argc, char **argv, struct options *opts)
 	opts->log_level = LOG_LEVEL_INFO;
 	opts->partial_timeout.tv_sec = 10;
 	opts->shutdown_grace.tv_sec = 30;
+	opts->reserve_object_slots = 1;
+	opts->reserve_session_slots = 1;
 	while ((ch = getopt_long(argc, argv, "t:s:c:fp:l:hV",
 	            main_long_options, NULL)) != -1) {
 		switch (ch) {
@@ -132,6 +163,14 @@ main_parse_options(int argc, char **argv, struct options *opts)
 			if (main_parse_seconds(optarg, &opts->shutdown_grace))
 				fatalx("--shutdown-grace: \"%s\" is not a number "
 				    "of seconds", optarg);
+			break;
+		case OPT_RESERVE_OBJECTS:
+			opts->reserve_object_slots = main_parse_reserve(
+			    "reserve-object-slots", optarg);
+			break;
+		case OPT_RESERVE_SESSIONS:
+			opts->reserve_session_slots = main_parse_reserve(
+			    "reserve-session-slots", optarg);
 			break;
 		case 'h':
 			main_usage(stdout);
@@ -334,22 +373,48 @@ main_write_pid_file(const char *path)
 		fatal("cannot write pid file %s", path);
 }
 
+/* Our share of the TPM's slots, leaving the configured reserve free. */
+static void
+main_resmgr_limits(struct daemon *d, struct resmgr_limits *limits)
+{
+	uint32_t objects = 3, sessions = 3, gap = 0xff;
+
+	/* TPM2 Part 2, 6.13: the minimum the TPM guarantees; the reference
+	 * implementation's values when a TPM does not say. */
+	tpmcmd_get_property(d->backend, TPM2_PT_HR_TRANSIENT_MIN, &objects);
+	tpmcmd_get_property(d->backend, TPM2_PT_HR_LOADED_MIN, &sessions);
+	tpmcmd_get_property(d->backend, TPM2_PT_CONTEXT_GAP_MAX, &gap);
+	memset(limits, 0, sizeof(*limits));
+	limits->object_slots = objects > d->opts.reserve_object_slots ?
+	    objects - d->opts.reserve_object_slots : 1;
+	limits->session_slots = sessions > d->opts.reserve_session_slots ?
+	    sessions - d->opts.reserve_session_slots : 1;
+	limits->context_gap_max = gap;
+	limits->max_client_saved = MAIN_MAX_CLIENT_SAVED;
+	log_info("resource manager: %u of %u object slots, %u of %u session "
+	    "slots, context gap %u", limits->object_slots, objects,
+	    limits->session_slots, sessions, gap);
+}
+
 /* Open the TPM, create sockets, start the TPM thread, publish. */
 static void
 main_start(struct daemon *d)
 {
+	struct resmgr_limits limits;
 	int r;
 
 	r = backend_open(d->opts.tcti, &d->backend);
 	if (r != 0)
 		fatalx("cannot open the TPM (--tcti %s)", d->opts.tcti);
 	main_prepare_tpm(d);
-	if (resmgr_new(d->backend, d->attrs, &d->rm) != 0)
+	main_resmgr_limits(d, &limits);
+	if (resmgr_new(d->backend, d->attrs, &limits, &d->rm) != 0)
 		fatalx("out of memory");
 	if (evthread_use_pthreads() != 0)
 		fatalx("libevent has no pthreads support");
 	d->base = event_base_new();
-	if (d->base == NULL || conn_table_new(d) != 0)
+	if (d->base == NULL || conn_table_new(d) != 0 ||
+	    identity_table_new(&d->identities) != 0)
 		fatalx("cannot create the event loop");
 	TAILQ_INIT(&d->listeners);
 	for (size_t i = 0; i < d->opts.nsockets; i++) {
@@ -382,6 +447,7 @@ main_teardown(struct daemon *d)
 		event_free(d->ev_signals[i]);
 	event_free(d->ev_grace);
 	conn_table_free(d);
+	identity_table_free(d->identities);
 	event_base_free(d->base);
 	libevent_global_shutdown();
 	if (d->opts.pid_file != NULL)

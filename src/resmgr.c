@@ -1,56 +1,51 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* Resource manager: runs client commands on the TPM thread and tracks what
- * each owner left loaded, so that it can be flushed when the owner goes.
+/* Resource manager: virtual handles, owned sessions and lazy LRU residency
+ * for the clients sharing one TPM. Runs on the TPM thread only.
  *
- * This is the foundation slice: handles are physical and ownership is only
- * recorded for clean-up. Virtual handles, ownership checks and swapping
- * replace it in the resource-manager issue. */
+ * A client command is a transaction, as in the kernel's tpm2-space.c:
+ * prepare (check every handle is the client's, load what is swapped out,
+ * rewrite virtual handles to the TPM's), send (making room and resending
+ * when the TPM is full), commit (record what the TPM created, flushed or
+ * saved, rewrite the response handle to a virtual one). Whatever fails,
+ * nothing is left in the TPM that no entry records. */
 #include "resmgr.h"
 
 #include <errno.h>
-#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/queue.h>
-
-#include <tss2/tss2_tpm2_types.h>
 
 #include "backend.h"
 #include "cmdattrs.h"
 #include "frame.h"
 #include "log.h"
 #include "proxyrc.h"
+#include "resmgr-internal.h"
 #include "tpmcmd.h"
 
-/* Most handles one owner may leave loaded before the RM refuses more. */
-#define RESMGR_MAX_OWNER_HANDLES 64
-/* Sessions clients saved and may load again later (TPM2 Part 2 allows 64
- * active sessions on most TPMs); the oldest is flushed beyond this. */
-#define RESMGR_MAX_SAVED_SESSIONS 32
+/* TPM2 Part 1, 18.6: at most three sessions in a command. */
+#define RM_MAX_SESSIONS 3
+/* TPMA_CC.cHandles is three bits. */
+#define RM_MAX_HANDLES 7
 
-struct resmgr_owner {
-	uint64_t id;
-	size_t count;
-	uint32_t handles[RESMGR_MAX_OWNER_HANDLES];
-	TAILQ_ENTRY(resmgr_owner) entry;
-};
-
-struct resmgr {
-	struct backend *be;
-	const struct cmdattrs *attrs;
-	TAILQ_HEAD(, resmgr_owner) owners;
-	/* Sessions a client saved with ContextSave: no connection owns them
-	 * (a tool may load them in its next process), but the daemon flushes
-	 * them when it stops, so the TPM returns to its baseline. */
-	uint32_t saved[RESMGR_MAX_SAVED_SESSIONS];
-	size_t nsaved;
-	struct resmgr_stats stats;
+/* One client command while it is being prepared, sent and committed. */
+struct rm_txn {
+	struct rm_owner *owner;
+	TPMA_CC attrs;
+	uint32_t code;
+	uint8_t *cmd;
+	size_t len;
+	unsigned nhandles;
+	struct rm_entry *handles[RM_MAX_HANDLES];
+	unsigned nsessions;
+	struct rm_entry *sessions[RM_MAX_SESSIONS];
+	uint8_t session_attrs[RM_MAX_SESSIONS];
+	size_t session_offsets[RM_MAX_SESSIONS];
 };
 
 /* Create a resource manager on an open backend. */
 int
 resmgr_new(struct backend *be, const struct cmdattrs *attrs,
-    struct resmgr **out)
+    const struct resmgr_limits *limits, struct resmgr **out)
 {
 	struct resmgr *rm;
 
@@ -59,261 +54,398 @@ resmgr_new(struct backend *be, const struct cmdattrs *attrs,
 		return -ENOMEM;
 	rm->be = be;
 	rm->attrs = attrs;
+	rm->limits = *limits;
+	if (rm->limits.object_slots == 0)
+		rm->limits.object_slots = 1;
+	if (rm->limits.session_slots == 0)
+		rm->limits.session_slots = 1;
 	TAILQ_INIT(&rm->owners);
+	TAILQ_INIT(&rm->client_saved);
+	TAILQ_INIT(&rm->loaded_objects);
+	TAILQ_INIT(&rm->loaded_sessions);
+	TAILQ_INIT(&rm->saved_sessions);
 	*out = rm;
 	return 0;
 }
 
-/* Find an owner's record, creating it if asked to. */
-static struct resmgr_owner *
-resmgr_owner_find(struct resmgr *rm, uint64_t id, bool create)
-{
-	struct resmgr_owner *o;
-
-	TAILQ_FOREACH(o, &rm->owners, entry) {
-		if (o->id == id)
-			return o;
-	}
-	if (!create)
-		return NULL;
-	o = calloc(1, sizeof(*o));
-	if (o == NULL)
-		return NULL;
-	o->id = id;
-	TAILQ_INSERT_HEAD(&rm->owners, o, entry);
-	return o;
-}
-
-/* Whether the TPM must be asked to flush h when its owner leaves. */
-static bool
-resmgr_is_flushable(uint32_t h)
-{
-	uint8_t type = (uint8_t)(h >> TPM2_HR_SHIFT);
-
-	return type == TPM2_HT_TRANSIENT || type == TPM2_HT_HMAC_SESSION ||
-	    type == TPM2_HT_POLICY_SESSION;
-}
-
-/* Record that the owner holds h in the TPM. */
-static void
-resmgr_owner_add(struct resmgr *rm, uint64_t id, uint32_t h)
-{
-	struct resmgr_owner *o;
-
-	if (!resmgr_is_flushable(h))
-		return;
-	o = resmgr_owner_find(rm, id, true);
-	if (o == NULL)
-		return;
-	for (size_t i = 0; i < o->count; i++) {
-		if (o->handles[i] == h)
-			return;
-	}
-	if (o->count == RESMGR_MAX_OWNER_HANDLES) {
-		/* Better to flush now than to lose track and leak it. */
-		log_warnx("owner %llu holds too many handles; flushing 0x%08x",
-		    (unsigned long long)id, h);
-		tpmcmd_flush_context(rm->be, h);
-		return;
-	}
-	o->handles[o->count++] = h;
-}
-
-/* Forget h: the TPM flushed it, or the client saved a session. */
-static void
-resmgr_owner_remove(struct resmgr *rm, uint64_t id, uint32_t h)
-{
-	struct resmgr_owner *o = resmgr_owner_find(rm, id, false);
-
-	if (o == NULL)
-		return;
-	for (size_t i = 0; i < o->count; i++) {
-		if (o->handles[i] == h) {
-			o->handles[i] = o->handles[--o->count];
-			return;
-		}
-	}
-}
-
-/* Forget a client-saved session: loaded again, or flushed. */
-static void
-resmgr_saved_remove(struct resmgr *rm, uint32_t h)
-{
-	for (size_t i = 0; i < rm->nsaved; i++) {
-		if (rm->saved[i] == h) {
-			memmove(&rm->saved[i], &rm->saved[i + 1],
-			    (rm->nsaved - i - 1) * sizeof(rm->saved[0]));
-			rm->nsaved--;
-			return;
-		}
-	}
-}
-
-/* Remember a session a client saved, flushing the oldest beyond the bound
- * rather than letting abandoned sessions fill the TPM. */
-static void
-resmgr_saved_add(struct resmgr *rm, uint32_t h)
-{
-	resmgr_saved_remove(rm, h);
-	if (rm->nsaved == RESMGR_MAX_SAVED_SESSIONS) {
-		log_warnx("too many client-saved sessions; flushing 0x%08x",
-		    rm->saved[0]);
-		tpmcmd_flush_context(rm->be, rm->saved[0]);
-		resmgr_saved_remove(rm, rm->saved[0]);
-	}
-	rm->saved[rm->nsaved++] = h;
-}
-
-/* Sessions with continueSession clear end with a successful command
- * (TPM2 Part 2, 8.4: TPMA_SESSION.continueSession). */
-static void
-resmgr_track_auth_area(struct resmgr *rm, uint64_t id, unsigned handles,
-    const uint8_t *cmd, size_t cmd_len)
-{
-	struct frame_reader r;
-	uint32_t auth_size, session;
-	uint8_t attrs;
-	size_t end;
-
-	frame_reader_init(&r, cmd, cmd_len);
-	if (frame_skip(&r, FRAME_HEADER_SIZE + 4 * (size_t)handles) != 0 ||
-	    frame_read_u32(&r, &auth_size) != 0 ||
-	    auth_size > cmd_len - r.off)
-		return;
-	end = r.off + auth_size;
-	while (r.off < end) {
-		if (frame_read_u32(&r, &session) != 0 ||
-		    frame_skip_sized(&r) != 0 ||
-		    frame_read_u8(&r, &attrs) != 0 ||
-		    frame_skip_sized(&r) != 0)
-			return;
-		if ((attrs & TPMA_SESSION_CONTINUESESSION) == 0)
-			resmgr_owner_remove(rm, id, session);
-	}
-}
-
-/* After a successful command, note handles created and flushed. */
-static void
-resmgr_track(struct resmgr *rm, uint64_t id, TPMA_CC attrs,
-    const struct frame_header *hdr, const uint8_t *cmd, size_t cmd_len,
-    const uint8_t *rsp, size_t rsp_len)
-{
-	unsigned handles = cmdattrs_handles(attrs);
-	uint32_t first = 0;
-
-	if (cmd_len >= FRAME_HEADER_SIZE + 4)
-		first = frame_get_u32(cmd + FRAME_HEADER_SIZE);
-	if (hdr->tag == FRAME_TAG_SESSIONS)
-		resmgr_track_auth_area(rm, id, handles, cmd, cmd_len);
-	if (cmdattrs_flushes(attrs) && handles > 0)
-		resmgr_owner_remove(rm, id, first);
-	switch (hdr->code) {
-	case TPM2_CC_FlushContext:
-		resmgr_owner_remove(rm, id, first);
-		resmgr_saved_remove(rm, first);
-		break;
-	case TPM2_CC_ContextSave:
-		/* A saved session leaves the TPM's memory; the client now
-		 * holds it (TPM2 Part 1, 30.3), so flushing it on disconnect
-		 * would destroy the blob it kept. */
-		if ((first >> TPM2_HR_SHIFT) != TPM2_HT_TRANSIENT) {
-			resmgr_owner_remove(rm, id, first);
-			resmgr_saved_add(rm, first);
-		}
-		break;
-	default:
-		break;
-	}
-	if (cmdattrs_has_rhandle(attrs) &&
-	    rsp_len >= FRAME_HEADER_SIZE + 4) {
-		uint32_t created = frame_get_u32(rsp + FRAME_HEADER_SIZE);
-
-		resmgr_saved_remove(rm, created);
-		resmgr_owner_add(rm, id, created);
-	}
-}
-
 /* Commands a client may not send to the shared TPM get an answer from the
- * proxy; returns the response size, or 0 to forward the command. */
+ * proxy; returns the response size, or 0 to go on. */
 static size_t
-resmgr_answer_locally(struct resmgr *rm, const struct frame_header *hdr,
-    uint8_t *rsp, size_t rsp_cap)
+rm_answer_locally(struct resmgr *rm, uint32_t code, TPMA_CC *attrs,
+    uint8_t *rsp, size_t cap)
 {
-	TPMA_CC attrs;
-
-	switch (hdr->code) {
+	switch (code) {
 	case TPM2_CC_Startup:
 		/* The TPM is started already; a real one says so. */
-		return frame_error_response(rsp, rsp_cap, TPM2_RC_INITIALIZE);
+		return frame_error_response(rsp, cap, TPM2_RC_INITIALIZE);
 	case TPM2_CC_Shutdown:
 		/* Other clients still use the TPM. */
-		return frame_error_response(rsp, rsp_cap, TPM2_RC_SUCCESS);
+		return frame_error_response(rsp, cap, TPM2_RC_SUCCESS);
 	default:
 		break;
 	}
-	if (cmdattrs_lookup(rm->attrs, hdr->code, &attrs) != 0)
-		return frame_error_response(rsp, rsp_cap, TPM2_RC_COMMAND_CODE);
+	/* Without its attributes we cannot find the handles in a command. */
+	if (cmdattrs_lookup(rm->attrs, code, attrs) != 0)
+		return rm_error(rsp, cap, TPM2_RC_COMMAND_CODE);
 	return 0;
 }
 
+/* Map the handle area: each transient or session handle must be one the
+ * client holds (TPM_RC_HANDLE for handle n otherwise). */
+static uint32_t
+rm_prepare_handles(struct resmgr *rm, struct rm_txn *t)
+{
+	t->nhandles = cmdattrs_handles(t->attrs);
+	if (t->len < FRAME_HEADER_SIZE + 4 * (size_t)t->nhandles)
+		return PROXY_RC(TPM2_RC_COMMAND_SIZE);
+	for (unsigned i = 0; i < t->nhandles; i++) {
+		uint32_t h = frame_get_u32(t->cmd + FRAME_HEADER_SIZE + 4 * i);
+
+		if (!rm_is_transient(h) && !rm_is_session(h))
+			continue;
+		t->handles[i] = rm_entry_find(t->owner, h);
+		if (t->handles[i] == NULL) {
+			rm->stats.denied++;
+			return PROXY_RC(TPM2_RC_HANDLE + TPM2_RC_H +
+			    TPM2_RC_1 * (i + 1));
+		}
+	}
+	return TPM2_RC_SUCCESS;
+}
+
+/* Map the authorization area (TPM2 Part 1, 18.6): every session must be the
+ * client's own (TPM_RC_HANDLE for session n otherwise). */
+static uint32_t
+rm_prepare_sessions(struct resmgr *rm, struct rm_txn *t)
+{
+	struct frame_reader r;
+	uint32_t auth_size, h;
+	size_t end;
+
+	if (frame_get_u16(t->cmd) != FRAME_TAG_SESSIONS)
+		return TPM2_RC_SUCCESS;
+	frame_reader_init(&r, t->cmd, t->len);
+	if (frame_skip(&r, FRAME_HEADER_SIZE + 4 * (size_t)t->nhandles) != 0 ||
+	    frame_read_u32(&r, &auth_size) != 0 || auth_size > t->len - r.off)
+		return PROXY_RC(TPM2_RC_AUTHSIZE);
+	end = r.off + auth_size;
+	while (r.off < end) {
+		unsigned n = t->nsessions;
+		size_t at = r.off;
+		uint8_t attrs;
+
+		if (n == RM_MAX_SESSIONS || frame_read_u32(&r, &h) != 0 ||
+		    frame_skip_sized(&r) != 0 || frame_read_u8(&r, &attrs) != 0 ||
+		    frame_skip_sized(&r) != 0 || r.off > end)
+			return PROXY_RC(TPM2_RC_AUTHSIZE);
+		t->nsessions++;
+		t->session_offsets[n] = at;
+		t->session_attrs[n] = attrs;
+		if (!rm_is_session(h))
+			continue;
+		t->sessions[n] = rm_entry_find(t->owner, h);
+		if (t->sessions[n] == NULL) {
+			rm->stats.denied++;
+			return PROXY_RC(TPM2_RC_HANDLE + TPM2_RC_S +
+			    TPM2_RC_1 * (n + 1));
+		}
+	}
+	return TPM2_RC_SUCCESS;
+}
+
+/* Pin an entry for this command, load it if it is swapped out, and write
+ * the TPM's handle where the client's was. */
+static uint32_t
+rm_prepare_entry(struct resmgr *rm, struct rm_entry *e, uint8_t *where)
+{
+	uint32_t rc;
+
+	e->pinned = true;
+	rc = rm_load(rm, e);
+	if (rc != TPM2_RC_SUCCESS)
+		return rc;
+	rm_entry_touch(rm, e);
+	frame_put_u32(where, e->phandle);
+	return TPM2_RC_SUCCESS;
+}
+
+/* Load and map everything the command names; pinned entries stay put
+ * while others are swapped out to make room. */
+static uint32_t
+rm_prepare(struct resmgr *rm, struct rm_txn *t)
+{
+	uint32_t rc;
+
+	rc = rm_prepare_handles(rm, t);
+	if (rc == TPM2_RC_SUCCESS)
+		rc = rm_prepare_sessions(rm, t);
+	for (unsigned i = 0; i < t->nhandles && rc == TPM2_RC_SUCCESS; i++) {
+		if (t->handles[i] != NULL)
+			t->handles[i]->pinned = true;
+	}
+	for (unsigned i = 0; i < t->nsessions && rc == TPM2_RC_SUCCESS; i++) {
+		if (t->sessions[i] != NULL)
+			t->sessions[i]->pinned = true;
+	}
+	for (unsigned i = 0; i < t->nhandles && rc == TPM2_RC_SUCCESS; i++) {
+		if (t->handles[i] != NULL)
+			rc = rm_prepare_entry(rm, t->handles[i],
+			    t->cmd + FRAME_HEADER_SIZE + 4 * i);
+	}
+	for (unsigned i = 0; i < t->nsessions && rc == TPM2_RC_SUCCESS; i++) {
+		if (t->sessions[i] != NULL)
+			rc = rm_prepare_entry(rm, t->sessions[i],
+			    t->cmd + t->session_offsets[i]);
+	}
+	if (rc == TPM2_RC_SUCCESS && cmdattrs_has_rhandle(t->attrs))
+		rm_make_room(rm, t->code == TPM2_CC_StartAuthSession ?
+		    RM_SESSION : RM_OBJECT);
+	if (t->code == TPM2_CC_ContextSave || t->code == TPM2_CC_StartAuthSession)
+		rm_gap_check(rm);
+	return rc;
+}
+
+/* Unpin what the command used. */
+static void
+rm_release(struct rm_txn *t)
+{
+	for (unsigned i = 0; i < t->nhandles; i++) {
+		if (t->handles[i] != NULL)
+			t->handles[i]->pinned = false;
+	}
+	for (unsigned i = 0; i < t->nsessions; i++) {
+		if (t->sessions[i] != NULL)
+			t->sessions[i]->pinned = false;
+	}
+}
+
+/* The kind of a transient object a command creates. */
+static enum rm_kind
+rm_created_kind(uint32_t code, uint32_t handle)
+{
+	if (rm_is_session(handle))
+		return RM_SESSION;
+	switch (code) {
+	case TPM2_CC_HashSequenceStart:
+	case TPM2_CC_HMAC_Start:   /* also TPM2_MAC_Start: the same code */
+		return RM_SEQUENCE;
+	default:
+		return RM_OBJECT;
+	}
+}
+
+/* Record a handle the TPM created and give the client its own name for it;
+ * if we cannot keep track of it, it must not stay in the TPM. */
+static size_t
+rm_commit_created(struct resmgr *rm, struct rm_txn *t, uint8_t *rsp,
+    size_t rsp_len, size_t cap)
+{
+	uint32_t handle;
+	struct rm_entry *e;
+
+	if (rsp_len < FRAME_HEADER_SIZE + 4)
+		return rsp_len;
+	handle = frame_get_u32(rsp + FRAME_HEADER_SIZE);
+	if (!rm_is_transient(handle) && !rm_is_session(handle))
+		return rsp_len;
+	e = rm_entry_new(rm, t->owner, rm_created_kind(t->code, handle), handle);
+	if (e == NULL) {
+		tpmcmd_flush_context(rm->be, handle);
+		return rm_error(rsp, cap, TPM2_RC_MEMORY);
+	}
+	frame_put_u32(rsp + FRAME_HEADER_SIZE, e->vhandle);
+	return rsp_len;
+}
+
+/* A client saved one of its sessions: the TPM no longer holds it loaded,
+ * and the session now belongs to the client's identity, which may load it
+ * again from another connection (as tpm2-tools do across processes). */
+static void
+rm_commit_client_saved(struct resmgr *rm, struct rm_entry *e,
+    const uint8_t *rsp, size_t rsp_len)
+{
+	size_t len = rsp_len - FRAME_HEADER_SIZE;
+	struct rm_entry *oldest = NULL, *s;
+	uint8_t *copy;
+	unsigned held = 0;
+
+	copy = malloc(len ? len : 1);
+	if (copy == NULL) {
+		/* Without a copy we cannot regap it; the client's blob still
+		 * works until the gap catches up with it. */
+		log_warnx("out of memory keeping session 0x%08x", e->vhandle);
+		return;
+	}
+	memcpy(copy, rsp + FRAME_HEADER_SIZE, len);
+	rm_entry_set_unloaded(rm, e, RM_CLIENT_SAVED);
+	rm_session_saved(rm, e, copy, len);
+	TAILQ_REMOVE(&e->owner->entries, e, owner_entry);
+	e->owner->count--;
+	e->owner = NULL;
+	TAILQ_FOREACH(s, &rm->client_saved, owner_entry) {
+		if (s->identity == e->identity && held++ == 0)
+			oldest = s;
+	}
+	TAILQ_INSERT_TAIL(&rm->client_saved, e, owner_entry);
+	if (oldest != NULL && held >= rm->limits.max_client_saved) {
+		log_warnx("identity holds %u saved sessions; flushing 0x%08x",
+		    held + 1, oldest->vhandle);
+		rm_flush(rm, oldest);
+	}
+}
+
+/* The TPM no longer holds e: drop every reference the command has to it
+ * (the same handle may appear twice) and forget it. */
+static void
+rm_txn_forget(struct resmgr *rm, struct rm_txn *t, struct rm_entry *e)
+{
+	for (unsigned i = 0; i < t->nhandles; i++) {
+		if (t->handles[i] == e)
+			t->handles[i] = NULL;
+	}
+	for (unsigned i = 0; i < t->nsessions; i++) {
+		if (t->sessions[i] == e)
+			t->sessions[i] = NULL;
+	}
+	rm_entry_free(rm, e);
+}
+
+/* After a successful command: handles the TPM flushed or created, and
+ * sessions the client saved or ended. */
+static size_t
+rm_commit(struct resmgr *rm, struct rm_txn *t, uint8_t *rsp, size_t rsp_len,
+    size_t cap)
+{
+	for (unsigned i = 0; i < t->nsessions; i++) {
+		/* TPM2 Part 2, 8.4: continueSession clear ends the session
+		 * with the command. */
+		if (t->sessions[i] != NULL &&
+		    !(t->session_attrs[i] & TPMA_SESSION_CONTINUESESSION))
+			rm_txn_forget(rm, t, t->sessions[i]);
+	}
+	if (cmdattrs_flushes(t->attrs)) {
+		/* TPMA_CC.flushed: the transient handles are gone. */
+		for (unsigned i = 0; i < t->nhandles; i++) {
+			if (t->handles[i] != NULL &&
+			    t->handles[i]->kind != RM_SESSION)
+				rm_txn_forget(rm, t, t->handles[i]);
+		}
+	}
+	if (t->code == TPM2_CC_ContextSave && t->handles[0] != NULL &&
+	    t->handles[0]->kind == RM_SESSION) {
+		struct rm_entry *saved = t->handles[0];
+
+		/* Unpinned and out of the command: it is the identity's now. */
+		saved->pinned = false;
+		t->handles[0] = NULL;
+		rm_commit_client_saved(rm, saved, rsp, rsp_len);
+	}
+	if (cmdattrs_has_rhandle(t->attrs))
+		return rm_commit_created(rm, t, rsp, rsp_len, cap);
+	return rsp_len;
+}
+
+/* The command's own handling: special commands first, then the generic
+ * prepare, send and commit. */
+static size_t
+rm_dispatch(struct resmgr *rm, struct rm_txn *t, uint8_t *rsp, size_t cap)
+{
+	size_t rsp_len;
+	uint32_t rc;
+
+	switch (t->code) {
+	case TPM2_CC_FlushContext:
+		return rm_flush_context(rm, t->owner, t->cmd, t->len, rsp, cap);
+	case TPM2_CC_ContextLoad:
+		return rm_context_load(rm, t->owner, t->cmd, t->len, rsp, cap);
+	case TPM2_CC_GetCapability:
+		rsp_len = rm_get_capability(rm, t->owner, t->cmd, t->len, rsp,
+		    cap);
+		if (rsp_len != 0)
+			return rsp_len;
+		break;
+	default:
+		break;
+	}
+	rc = rm_prepare(rm, t);
+	if (rc != TPM2_RC_SUCCESS) {
+		rm_release(t);
+		/* The proxy's own refusals carry the RM layer already; a TPM
+		 * error while loading a context is passed on as it is. */
+		return frame_error_response(rsp, cap, rc);
+	}
+	rsp_len = rm_transact(rm, t->cmd, t->len, rsp, cap);
+	if (frame_get_u32(rsp + 6) == TPM2_RC_SUCCESS)
+		rsp_len = rm_commit(rm, t, rsp, rsp_len, cap);
+	rm_release(t);
+	return rsp_len;
+}
+
 /* Run one client command; always returns a response (the TPM's or the
- * proxy's own error) of at most rsp_cap bytes. */
+ * proxy's own error) of at most rsp_cap bytes. cmd is rewritten. */
 size_t
-resmgr_execute(struct resmgr *rm, uint64_t owner, const uint8_t *cmd,
-    size_t cmd_len, uint8_t *rsp, size_t rsp_cap)
+resmgr_execute(struct resmgr *rm, uint64_t owner, uint64_t identity,
+    uint8_t *cmd, size_t cmd_len, uint8_t *rsp, size_t rsp_cap)
 {
 	struct frame_header hdr;
-	TPMA_CC attrs = 0;
-	size_t rsp_len, local;
+	struct rm_txn t;
+	size_t local;
 
 	rm->stats.commands++;
 	if (frame_check(cmd, cmd_len, (uint32_t)cmd_len, &hdr) != FRAME_READY ||
 	    hdr.size != cmd_len)
 		return frame_error_response(rsp, rsp_cap, PROXY_RC_MALFORMED);
-	local = resmgr_answer_locally(rm, &hdr, rsp, rsp_cap);
+	memset(&t, 0, sizeof(t));
+	t.code = hdr.code;
+	t.cmd = cmd;
+	t.len = cmd_len;
+	local = rm_answer_locally(rm, hdr.code, &t.attrs, rsp, rsp_cap);
 	if (local != 0) {
 		rm->stats.answered++;
 		return local;
 	}
-	cmdattrs_lookup(rm->attrs, hdr.code, &attrs);
-	rsp_len = rsp_cap;
-	if (backend_transact(rm->be, cmd, cmd_len, rsp, &rsp_len) != 0)
-		return frame_error_response(rsp, rsp_cap, PROXY_RC_IO_ERROR);
-	if (frame_get_u32(rsp + 6) == TPM2_RC_SUCCESS)
-		resmgr_track(rm, owner, attrs, &hdr, cmd, cmd_len, rsp, rsp_len);
-	return rsp_len;
+	t.owner = rm_owner_get(rm, owner, identity);
+	if (t.owner == NULL)
+		return frame_error_response(rsp, rsp_cap, PROXY_RC_MEMORY);
+	return rm_dispatch(rm, &t, rsp, rsp_cap);
 }
 
-/* Flush everything an owner left in the TPM and forget it. */
+/* Flush everything a connection held; sessions its identity saved stay. */
 void
 resmgr_owner_gone(struct resmgr *rm, uint64_t owner)
 {
-	struct resmgr_owner *o = resmgr_owner_find(rm, owner, false);
+	struct rm_owner *o = rm_owner_find(rm, owner);
+	struct rm_entry *e;
 
 	if (o == NULL)
 		return;
-	for (size_t i = 0; i < o->count; i++) {
-		uint32_t rc = tpmcmd_flush_context(rm->be, o->handles[i]);
-
-		log_debug("owner %llu gone: flushed 0x%08x (rc 0x%x)",
-		    (unsigned long long)owner, o->handles[i], rc);
+	while ((e = TAILQ_FIRST(&o->entries)) != NULL) {
+		log_debug("owner %llu gone: flushing 0x%08x",
+		    (unsigned long long)owner, e->vhandle);
+		rm_flush(rm, e);
 		rm->stats.flushed++;
 	}
-	TAILQ_REMOVE(&rm->owners, o, entry);
-	free(o);
+	rm_owner_free(rm, o);
 }
 
-/* How many handles an owner holds (for tests and status). */
+/* How many handles a connection holds (for tests and status). */
 size_t
 resmgr_owner_handles(const struct resmgr *rm, uint64_t owner)
 {
-	const struct resmgr_owner *o;
+	const struct rm_owner *o;
 
 	TAILQ_FOREACH(o, &rm->owners, entry) {
 		if (o->id == owner)
 			return o->count;
 	}
 	return 0;
+}
+
+/* Objects and sessions the resource manager keeps loaded in the TPM. */
+size_t
+resmgr_loaded(const struct resmgr *rm)
+{
+	return rm->nloaded_objects + rm->nloaded_sessions;
 }
 
 /* Counters for status and metrics. */
@@ -323,17 +455,19 @@ resmgr_stats(const struct resmgr *rm)
 	return &rm->stats;
 }
 
-/* Flush what every remaining owner holds and free the manager. */
+/* Flush what every owner and identity holds and free the manager. */
 void
 resmgr_free(struct resmgr *rm)
 {
+	struct rm_entry *e;
+
 	if (rm == NULL)
 		return;
 	while (!TAILQ_EMPTY(&rm->owners))
 		resmgr_owner_gone(rm, TAILQ_FIRST(&rm->owners)->id);
-	for (size_t i = 0; i < rm->nsaved; i++) {
-		log_debug("flushing client-saved session 0x%08x", rm->saved[i]);
-		tpmcmd_flush_context(rm->be, rm->saved[i]);
+	while ((e = TAILQ_FIRST(&rm->client_saved)) != NULL) {
+		log_debug("flushing client-saved session 0x%08x", e->vhandle);
+		rm_flush(rm, e);
 		rm->stats.flushed++;
 	}
 	free(rm);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* Resource manager: runs client commands on the TPM thread and tracks what
- * each owner left loaded, so that it can be flushed when the owner goes. */
+/* Resource manager: virtual handles, owned sessions and lazy LRU residency
+ * for the clients sharing one TPM. Runs on the TPM thread only. */
 #ifndef TPMPROXY_RESMGR_H
 #define TPMPROXY_RESMGR_H
 
@@ -11,18 +11,31 @@ struct backend;
 struct cmdattrs;
 struct resmgr;
 
+struct resmgr_limits {
+	unsigned object_slots;       /* objects we keep loaded at most */
+	unsigned session_slots;      /* sessions we keep loaded at most */
+	uint32_t context_gap_max;    /* TPM2_PT_CONTEXT_GAP_MAX */
+	unsigned max_client_saved;   /* saved sessions kept per identity */
+};
+
 struct resmgr_stats {
 	uint64_t commands;      /* client commands executed */
+	uint64_t answered;      /* answered without the TPM */
+	uint64_t denied;        /* handles the client did not own */
+	uint64_t loads;         /* contexts loaded back into the TPM */
+	uint64_t evictions;     /* contexts swapped out to make room */
+	uint64_t regaps;        /* sessions re-saved for the context gap */
+	uint64_t retries;       /* commands resent after a memory error */
 	uint64_t flushed;       /* handles flushed for owners that left */
-	uint64_t answered;      /* commands answered without the TPM */
 };
 
 int resmgr_new(struct backend *be, const struct cmdattrs *attrs,
-    struct resmgr **out);
-size_t resmgr_execute(struct resmgr *rm, uint64_t owner, const uint8_t *cmd,
-    size_t cmd_len, uint8_t *rsp, size_t rsp_cap);
+    const struct resmgr_limits *limits, struct resmgr **out);
+size_t resmgr_execute(struct resmgr *rm, uint64_t owner, uint64_t identity,
+    uint8_t *cmd, size_t cmd_len, uint8_t *rsp, size_t rsp_cap);
 void resmgr_owner_gone(struct resmgr *rm, uint64_t owner);
 size_t resmgr_owner_handles(const struct resmgr *rm, uint64_t owner);
+size_t resmgr_loaded(const struct resmgr *rm);
 const struct resmgr_stats *resmgr_stats(const struct resmgr *rm);
 void resmgr_free(struct resmgr *rm);
 

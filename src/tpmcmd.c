@@ -12,6 +12,8 @@
 
 #define TPMCMD_MAX 64
 #define TPMCMD_RSP_MAX 4096
+/* sequence (8), savedHandle (4), hierarchy (4), contextBlob size (2) */
+#define TPMCMD_CONTEXT_MIN 18
 
 /* Fill in the header of a no-session command of len bytes. */
 static void
@@ -100,5 +102,50 @@ tpmcmd_get_property(struct backend *be, uint32_t property, uint32_t *value)
 	    data.data.tpmProperties.tpmProperty[0].property != property)
 		return PROXY_RC_MALFORMED;
 	*value = data.data.tpmProperties.tpmProperty[0].value;
+	return TPM2_RC_SUCCESS;
+}
+
+/* TPM2_ContextSave (TPM2 Part 3, 28.2): context receives the marshalled
+ * TPMS_CONTEXT; context_len is its capacity on entry. */
+uint32_t
+tpmcmd_context_save(struct backend *be, uint32_t handle, uint8_t *context,
+    size_t *context_len)
+{
+	uint8_t cmd[14], rsp[TPMCMD_RSP_MAX];
+	size_t rsp_len = sizeof(rsp), n;
+	uint32_t rc;
+
+	tpmcmd_header(cmd, sizeof(cmd), TPM2_CC_ContextSave);
+	frame_put_u32(cmd + 10, handle);
+	rc = tpmcmd_run(be, cmd, sizeof(cmd), rsp, &rsp_len);
+	if (rc != TPM2_RC_SUCCESS)
+		return rc;
+	n = rsp_len - FRAME_HEADER_SIZE;
+	if (n > *context_len || n < TPMCMD_CONTEXT_MIN)
+		return PROXY_RC_MALFORMED;
+	memcpy(context, rsp + FRAME_HEADER_SIZE, n);
+	*context_len = n;
+	return TPM2_RC_SUCCESS;
+}
+
+/* TPM2_ContextLoad (TPM2 Part 3, 28.3) of a marshalled TPMS_CONTEXT. */
+uint32_t
+tpmcmd_context_load(struct backend *be, const uint8_t *context,
+    size_t context_len, uint32_t *handle)
+{
+	uint8_t cmd[TPMCMD_RSP_MAX], rsp[TPMCMD_MAX];
+	size_t rsp_len = sizeof(rsp), len = FRAME_HEADER_SIZE + context_len;
+	uint32_t rc;
+
+	if (len > sizeof(cmd))
+		return PROXY_RC_MALFORMED;
+	tpmcmd_header(cmd, len, TPM2_CC_ContextLoad);
+	memcpy(cmd + FRAME_HEADER_SIZE, context, context_len);
+	rc = tpmcmd_run(be, cmd, len, rsp, &rsp_len);
+	if (rc != TPM2_RC_SUCCESS)
+		return rc;
+	if (rsp_len < FRAME_HEADER_SIZE + 4)
+		return PROXY_RC_MALFORMED;
+	*handle = frame_get_u32(rsp + FRAME_HEADER_SIZE);
 	return TPM2_RC_SUCCESS;
 }

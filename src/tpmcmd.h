@@ -4,6 +4,7 @@
 #define TPMPROXY_TPMCMD_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <tss2/tss2_tpm2_types.h>
@@ -18,5 +19,9 @@ uint32_t tpmcmd_get_capability(struct backend *be, uint32_t capability,
     uint32_t property, uint32_t count, bool *more, TPMS_CAPABILITY_DATA *data);
 uint32_t tpmcmd_get_property(struct backend *be, uint32_t property,
     uint32_t *value);
+uint32_t tpmcmd_context_save(struct backend *be, uint32_t handle,
+    uint8_t *context, size_t *context_len);
+uint32_t tpmcmd_context_load(struct backend *be, const uint8_t *context,
+    size_t context_len, uint32_t *handle);
 
 #endif

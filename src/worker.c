@@ -81,7 +81,8 @@ worker_run(struct worker *w, struct job *job)
 	clock_gettime(CLOCK_MONOTONIC, &job->started);
 	switch (job->type) {
 	case JOB_COMMAND:
-		job->rsp_len = resmgr_execute(w->rm, job->owner, job->cmd,
+		job->rsp_len = resmgr_execute(w->rm, job->owner, job->identity,
+		    job->cmd,
 		    job->cmd_len, job->rsp, job->rsp_cap);
 		break;
 	case JOB_OWNER_GONE:

@@ -22,7 +22,8 @@ enum job_type {
 struct job {
 	TAILQ_ENTRY(job) entry;
 	enum job_type type;
-	uint64_t owner;
+	uint64_t owner;      /* the connection */
+	uint64_t identity;   /* who is behind it (identity.c) */
 	uint8_t *cmd;
 	size_t cmd_len;
 	uint8_t *rsp;

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* Unit tests of src/resmgr.c against a fake backend that answers like a
- * TPM: which handles are tracked, which are flushed when an owner goes,
- * and which commands never reach the TPM. */
+/* Unit tests of the resource manager (src/resmgr*.c) against a fake TPM
+ * that has few slots, reuses handles, saves and loads contexts and keeps a
+ * context gap, like a real one: virtual handles, ownership, lazy LRU
+ * residency, client context commands, regapping and clean-up. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -20,53 +22,267 @@
 #include "proxyrc.h"
 #include "resmgr.h"
 
-#define MAX_SENT 64
+#define FAKE_OBJECT_SLOTS 3
+#define FAKE_SESSIONS 16
+#define FAKE_LOADED_SESSIONS 3
+#define FAKE_GAP 40
 
-/* The fake TPM: records what it was sent, hands out handles. */
-struct backend {
-	int fail;
-	uint32_t next_object;
-	uint32_t next_session;
-	size_t nsent;
-	uint32_t sent_code[MAX_SENT];
-	uint32_t sent_arg[MAX_SENT];
+/* An object in a TPM slot: id says which object it is. */
+struct fake_slot {
+	bool used;
+	bool sequence;
+	uint32_t id;
 };
 
-static struct backend fake;
+struct fake_session {
+	bool active;
+	bool loaded;
+	uint64_t saved_at;   /* contextCounter when last saved */
+};
+
+/* The fake TPM behind backend_transact. */
+struct backend {
+	bool fail;
+	struct fake_slot slots[FAKE_OBJECT_SLOTS];
+	struct fake_session sessions[FAKE_SESSIONS];
+	uint32_t next_id;
+	uint64_t counter;           /* contextCounter (sessions only) */
+	unsigned sent[0x200];       /* commands received, by code & 0x1ff */
+	unsigned total;
+	uint32_t last_signed;       /* object id used by the last Sign */
+	uint32_t last_handles[2];   /* handle area of the last command */
+	unsigned gap_errors;        /* CONTEXT_GAP answers given */
+};
+
+static struct backend tpm;
+
+static size_t
+fake_rc(uint8_t *rsp, uint32_t rc)
+{
+	return frame_error_response(rsp, 16, rc);
+}
+
+static size_t
+fake_handle(uint8_t *rsp, uint32_t handle)
+{
+	frame_error_response(rsp, 16, 0);
+	frame_put_u32(rsp + 2, 14);
+	frame_put_u32(rsp + 10, handle);
+	return 14;
+}
+
+static int
+fake_object_slot(uint32_t h)
+{
+	uint32_t i = h - 0x80000000;
+
+	return i < FAKE_OBJECT_SLOTS && tpm.slots[i].used ? (int)i : -1;
+}
+
+static int
+fake_session_index(uint32_t h)
+{
+	uint32_t i = h & 0xffffff;
+
+	if ((h >> 24) != 2 && (h >> 24) != 3)
+		return -1;
+	return i < FAKE_SESSIONS && tpm.sessions[i].active ? (int)i : -1;
+}
+
+static unsigned
+fake_loaded_sessions(void)
+{
+	unsigned n = 0;
+
+	for (int i = 0; i < FAKE_SESSIONS; i++)
+		n += tpm.sessions[i].active && tpm.sessions[i].loaded;
+	return n;
+}
+
+/* Put a new object in a free slot; OBJECT_MEMORY when there is none. */
+static size_t
+fake_new_object(uint8_t *rsp, uint32_t id, bool sequence)
+{
+	for (int i = 0; i < FAKE_OBJECT_SLOTS; i++) {
+		if (!tpm.slots[i].used) {
+			tpm.slots[i].used = true;
+			tpm.slots[i].sequence = sequence;
+			tpm.slots[i].id = id;
+			return fake_handle(rsp, 0x80000000 + (uint32_t)i);
+		}
+	}
+	return fake_rc(rsp, TPM2_RC_OBJECT_MEMORY);
+}
+
+/* A context blob: sequence, savedHandle, hierarchy, 4-byte blob (id). */
+static size_t
+fake_context(uint8_t *rsp, uint64_t seq, uint32_t saved, uint32_t id)
+{
+	frame_error_response(rsp, 64, 0);
+	frame_put_u32(rsp + 10, (uint32_t)(seq >> 32));
+	frame_put_u32(rsp + 14, (uint32_t)seq);
+	frame_put_u32(rsp + 18, saved);
+	frame_put_u32(rsp + 22, TPM2_RH_OWNER);
+	frame_put_u16(rsp + 26, 4);
+	frame_put_u32(rsp + 28, id);
+	frame_put_u32(rsp + 2, 32);
+	return 32;
+}
+
+static size_t
+fake_context_save(uint8_t *rsp, uint32_t h)
+{
+	int i = fake_object_slot(h), s = fake_session_index(h);
+
+	if (i >= 0)
+		return fake_context(rsp, 0, tpm.slots[i].sequence ?
+		    0x80000001 : 0x80000000, tpm.slots[i].id);
+	if (s < 0 || !tpm.sessions[s].loaded)
+		return fake_rc(rsp, TPM2_RC_HANDLE + TPM2_RC_1);
+	/* Saving must not push the oldest saved session out of the gap. */
+	for (int j = 0; j < FAKE_SESSIONS; j++) {
+		if (tpm.sessions[j].active && !tpm.sessions[j].loaded &&
+		    tpm.counter - tpm.sessions[j].saved_at >= FAKE_GAP) {
+			tpm.gap_errors++;
+			return fake_rc(rsp, TPM2_RC_CONTEXT_GAP);
+		}
+	}
+	tpm.sessions[s].loaded = false;
+	tpm.sessions[s].saved_at = tpm.counter;
+	return fake_context(rsp, tpm.counter++, h, h);
+}
+
+static size_t
+fake_context_load(uint8_t *rsp, const uint8_t *cmd, size_t len)
+{
+	uint64_t seq = (uint64_t)frame_get_u32(cmd + 10) << 32 |
+	    frame_get_u32(cmd + 14);
+	uint32_t saved = frame_get_u32(cmd + 18), id;
+	int s;
+
+	assert_int_equal(len, 32);
+	id = frame_get_u32(cmd + 28);
+	if (saved >> 24 == 0x80)
+		return fake_new_object(rsp, id, saved == 0x80000001);
+	s = fake_session_index(saved);
+	/* Only the newest context of a session loads (replay protection). */
+	if (s < 0 || tpm.sessions[s].loaded || tpm.sessions[s].saved_at != seq)
+		return fake_rc(rsp, TPM2_RC_HANDLE + TPM2_RC_P + TPM2_RC_1);
+	if (fake_loaded_sessions() == FAKE_LOADED_SESSIONS)
+		return fake_rc(rsp, TPM2_RC_SESSION_MEMORY);
+	tpm.sessions[s].loaded = true;
+	return fake_handle(rsp, saved);
+}
+
+static size_t
+fake_flush(uint8_t *rsp, uint32_t h)
+{
+	int i = fake_object_slot(h), s = fake_session_index(h);
+
+	if (i >= 0)
+		tpm.slots[i].used = false;
+	else if (s >= 0)
+		tpm.sessions[s].active = false;
+	else
+		return fake_rc(rsp, TPM2_RC_HANDLE + TPM2_RC_P + TPM2_RC_1);
+	return fake_rc(rsp, 0);
+}
+
+static size_t
+fake_start_session(uint8_t *rsp)
+{
+	if (fake_loaded_sessions() == FAKE_LOADED_SESSIONS)
+		return fake_rc(rsp, TPM2_RC_SESSION_MEMORY);
+	for (int i = 0; i < FAKE_SESSIONS; i++) {
+		if (!tpm.sessions[i].active) {
+			tpm.sessions[i].active = true;
+			tpm.sessions[i].loaded = true;
+			return fake_handle(rsp, 0x03000000 + (uint32_t)i);
+		}
+	}
+	return fake_rc(rsp, TPM2_RC_SESSION_HANDLES);
+}
+
+/* Sessions in the authorization area must be loaded, as on a real TPM. */
+static bool
+fake_sessions_loaded(const uint8_t *cmd, size_t len, unsigned handles)
+{
+	size_t off = 10 + 4 * (size_t)handles + 4;
+
+	if (frame_get_u16(cmd) != FRAME_TAG_SESSIONS)
+		return true;
+	while (off + 4 <= len) {
+		uint32_t h = frame_get_u32(cmd + off);
+		int s = fake_session_index(h);
+
+		if (h != TPM2_RS_PW && (s < 0 || !tpm.sessions[s].loaded))
+			return false;
+		off += 4 + 2 + 1 + 2;   /* empty nonce and hmac */
+	}
+	return true;
+}
 
 int
 backend_transact(struct backend *be, const uint8_t *cmd, size_t cmd_len,
     uint8_t *rsp, size_t *rsp_len)
 {
-	uint32_t code = frame_get_u32(cmd + 6), handle = 0;
+	uint32_t code = frame_get_u32(cmd + 6);
+	uint32_t h0 = cmd_len >= 14 ? frame_get_u32(cmd + 10) : 0;
+	int i;
 
-	assert_true(be->nsent < MAX_SENT);
-	be->sent_code[be->nsent] = code;
-	be->sent_arg[be->nsent] = cmd_len >= 14 ? frame_get_u32(cmd + 10) : 0;
-	be->nsent++;
 	if (be->fail)
 		return -EIO;
+	be->sent[code & 0x1ff]++;
+	be->total++;
+	be->last_handles[0] = h0;
+	be->last_handles[1] = cmd_len >= 18 ? frame_get_u32(cmd + 14) : 0;
 	switch (code) {
 	case TPM2_CC_CreatePrimary:
-	case TPM2_CC_Load:
-		handle = be->next_object++;
+		*rsp_len = fake_new_object(rsp, ++be->next_id, false);
+		break;
+	case TPM2_CC_HashSequenceStart:
+		*rsp_len = fake_new_object(rsp, ++be->next_id, true);
 		break;
 	case TPM2_CC_StartAuthSession:
-		handle = be->next_session++;
+		*rsp_len = fake_start_session(rsp);
+		break;
+	case TPM2_CC_ContextSave:
+		*rsp_len = fake_context_save(rsp, h0);
 		break;
 	case TPM2_CC_ContextLoad:
-		handle = be->sent_arg[be->nsent - 1];
+		*rsp_len = fake_context_load(rsp, cmd, cmd_len);
 		break;
+	case TPM2_CC_FlushContext:
+		*rsp_len = fake_flush(rsp, h0);
+		break;
+	case TPM2_CC_Sign:
+	case TPM2_CC_SequenceUpdate:
+	case TPM2_CC_SequenceComplete:
+	case TPM2_CC_Certify:
+		i = fake_object_slot(h0);
+		if (i < 0)
+			*rsp_len = fake_rc(rsp, TPM2_RC_REFERENCE_H0);
+		else if (!fake_sessions_loaded(cmd, cmd_len,
+		             code == TPM2_CC_Certify ? 2 : 1))
+			*rsp_len = fake_rc(rsp, TPM2_RC_REFERENCE_S0);
+		else {
+			be->last_signed = be->slots[i].id;
+			if (code == TPM2_CC_SequenceComplete)
+				be->slots[i].used = false;
+			*rsp_len = fake_rc(rsp, 0);
+		}
+		break;
+	case TPM2_CC_PolicyPCR:
+		i = fake_session_index(h0);
+		*rsp_len = fake_rc(rsp, i >= 0 && be->sessions[i].loaded ? 0 :
+		    TPM2_RC_REFERENCE_H0);
+		break;
+	case TPM2_CC_GetRandom:
+		*rsp_len = fake_rc(rsp, 0);
+		break;
+	default:
+		fail_msg("fake TPM: unexpected command 0x%x", code);
 	}
-	frame_put_u16(rsp, FRAME_TAG_NO_SESSIONS);
-	frame_put_u32(rsp + 6, TPM2_RC_SUCCESS);
-	if (handle != 0) {
-		frame_put_u32(rsp + 10, handle);
-		*rsp_len = 14;
-	} else {
-		*rsp_len = 10;
-	}
-	frame_put_u32(rsp + 2, (uint32_t)*rsp_len);
 	return 0;
 }
 
@@ -77,38 +293,49 @@ backend_transact(struct backend *be, const uint8_t *cmd, size_t cmd_len,
 
 static const TPMA_CC attr_list[] = {
 	CCA(TPM2_CC_CreatePrimary, 1, 1, 0),
-	CCA(TPM2_CC_Load, 1, 1, 0),
+	CCA(TPM2_CC_HashSequenceStart, 0, 1, 0),
 	CCA(TPM2_CC_StartAuthSession, 2, 1, 0),
 	CCA(TPM2_CC_FlushContext, 0, 0, 0),
 	CCA(TPM2_CC_ContextSave, 1, 0, 0),
 	CCA(TPM2_CC_ContextLoad, 0, 1, 0),
 	CCA(TPM2_CC_Sign, 1, 0, 0),
+	CCA(TPM2_CC_Certify, 2, 0, 0),
+	CCA(TPM2_CC_SequenceUpdate, 1, 0, 0),
 	CCA(TPM2_CC_SequenceComplete, 1, 0, 1),
+	CCA(TPM2_CC_PolicyPCR, 1, 0, 0),
 	CCA(TPM2_CC_GetRandom, 0, 0, 0),
+	CCA(TPM2_CC_GetCapability, 0, 0, 0),
 };
 
 struct fixture {
 	struct cmdattrs *attrs;
 	struct resmgr *rm;
+	uint8_t cmd[256];
 	uint8_t rsp[4096];
+	size_t rsp_len;
 };
 
 static int
 setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
+	struct resmgr_limits limits = {
+		.object_slots = FAKE_OBJECT_SLOTS - 1,
+		.session_slots = FAKE_LOADED_SESSIONS - 1,
+		.context_gap_max = FAKE_GAP,
+		.max_client_saved = 2,
+	};
 
 	assert_non_null(f);
-	memset(&fake, 0, sizeof(fake));
-	fake.next_object = 0x80000000;
-	fake.next_session = 0x03000000;
+	memset(&tpm, 0, sizeof(tpm));
 	assert_int_equal(cmdattrs_from_list(attr_list,
 	    sizeof(attr_list) / sizeof(attr_list[0]), &f->attrs), 0);
-	assert_int_equal(resmgr_new(&fake, f->attrs, &f->rm), 0);
+	assert_int_equal(resmgr_new(&tpm, f->attrs, &limits, &f->rm), 0);
 	*state = f;
 	return 0;
 }
 
+/* After every test: the manager frees cleanly and leaves the TPM empty. */
 static int
 teardown(void **state)
 {
@@ -116,281 +343,536 @@ teardown(void **state)
 
 	resmgr_free(f->rm);
 	cmdattrs_free(f->attrs);
+	for (int i = 0; i < FAKE_OBJECT_SLOTS; i++)
+		assert_false(tpm.slots[i].used);
+	for (int i = 0; i < FAKE_SESSIONS; i++)
+		assert_false(tpm.sessions[i].active);
 	free(f);
 	return 0;
 }
 
-/* Build a no-session command with one 32-bit argument (or none). */
-static size_t
-cmd_u32(uint8_t *buf, uint32_t code, int with_arg, uint32_t arg)
-{
-	size_t len = with_arg ? 14 : 10;
-
-	frame_put_u16(buf, FRAME_TAG_NO_SESSIONS);
-	frame_put_u32(buf + 2, (uint32_t)len);
-	frame_put_u32(buf + 6, code);
-	if (with_arg)
-		frame_put_u32(buf + 10, arg);
-	return len;
-}
-
-/* Build a one-handle command with one session of the given attributes. */
-static size_t
-cmd_with_session(uint8_t *buf, uint32_t code, uint32_t handle,
-    uint32_t session, uint8_t attrs)
-{
-	size_t off = 10;
-
-	frame_put_u16(buf, FRAME_TAG_SESSIONS);
-	frame_put_u32(buf + 6, code);
-	frame_put_u32(buf + off, handle);
-	off += 4;
-	frame_put_u32(buf + off, 9);   /* authorizationSize */
-	off += 4;
-	frame_put_u32(buf + off, session);
-	off += 4;
-	frame_put_u16(buf + off, 0);   /* nonce */
-	off += 2;
-	buf[off++] = attrs;
-	frame_put_u16(buf + off, 0);   /* hmac */
-	off += 2;
-	frame_put_u32(buf + 2, (uint32_t)off);
-	return off;
-}
-
-/* Run a command as owner and return its response code. */
+/* Run a command built in f->cmd as (owner, identity); return its rc. */
 static uint32_t
-run(struct fixture *f, uint64_t owner, const uint8_t *cmd, size_t len)
+run_as(struct fixture *f, uint64_t owner, uint64_t identity, size_t len)
 {
-	size_t n = resmgr_execute(f->rm, owner, cmd, len, f->rsp,
-	    sizeof(f->rsp));
-
-	assert_true(n >= FRAME_HEADER_SIZE);
-	assert_int_equal(frame_get_u32(f->rsp + 2), n);
+	frame_put_u32(f->cmd + 2, (uint32_t)len);
+	f->rsp_len = resmgr_execute(f->rm, owner, identity, f->cmd, len,
+	    f->rsp, sizeof(f->rsp));
+	assert_true(f->rsp_len >= FRAME_HEADER_SIZE);
+	assert_int_equal(frame_get_u32(f->rsp + 2), f->rsp_len);
 	return frame_get_u32(f->rsp + 6);
 }
 
-/* How many FlushContext(handle) the fake TPM saw. */
-static int
-flushes_of(uint32_t handle)
+/* Start a command: tag, code and up to two handles; returns its length. */
+static size_t
+cmd(struct fixture *f, uint32_t code, unsigned nhandles, uint32_t h1,
+    uint32_t h2)
 {
-	int n = 0;
+	frame_put_u16(f->cmd, FRAME_TAG_NO_SESSIONS);
+	frame_put_u32(f->cmd + 6, code);
+	frame_put_u32(f->cmd + 10, h1);
+	frame_put_u32(f->cmd + 14, h2);
+	return 10 + 4 * (size_t)nhandles;
+}
 
-	for (size_t i = 0; i < fake.nsent; i++)
-		n += fake.sent_code[i] == TPM2_CC_FlushContext &&
-		    fake.sent_arg[i] == handle;
-	return n;
+/* Append an authorization area with one session. */
+static size_t
+with_session(struct fixture *f, size_t len, uint32_t session, uint8_t attrs)
+{
+	frame_put_u16(f->cmd, FRAME_TAG_SESSIONS);
+	frame_put_u32(f->cmd + len, 9);
+	frame_put_u32(f->cmd + len + 4, session);
+	frame_put_u16(f->cmd + len + 8, 0);
+	f->cmd[len + 10] = attrs;
+	frame_put_u16(f->cmd + len + 11, 0);
+	return len + 13;
+}
+
+/* Create a primary key as owner; returns the client's handle. */
+static uint32_t
+create_key(struct fixture *f, uint64_t owner)
+{
+	assert_int_equal(run_as(f, owner, owner, cmd(f, TPM2_CC_CreatePrimary,
+	    1, TPM2_RH_OWNER, 0)), TPM2_RC_SUCCESS);
+	return frame_get_u32(f->rsp + 10);
+}
+
+static uint32_t
+start_session(struct fixture *f, uint64_t owner, uint64_t identity)
+{
+	assert_int_equal(run_as(f, owner, identity,
+	    cmd(f, TPM2_CC_StartAuthSession, 2, TPM2_RH_NULL, TPM2_RH_NULL)),
+	    TPM2_RC_SUCCESS);
+	return frame_get_u32(f->rsp + 10);
+}
+
+static uint32_t
+sign(struct fixture *f, uint64_t owner, uint32_t key)
+{
+	return run_as(f, owner, owner, cmd(f, TPM2_CC_Sign, 1, key, 0));
 }
 
 static void
-resmgr_owner_gone_flushes_created_objects(void **state)
+resmgr_execute_lazy_residency_one_command_per_sign(void **state)
 {
 	struct fixture *f = *state;
-	uint8_t cmd[64];
-	size_t len = cmd_u32(cmd, TPM2_CC_CreatePrimary, 1, TPM2_RH_OWNER);
+	uint32_t key = create_key(f, 1);
+	unsigned before = tpm.total;
 
-	assert_int_equal(run(f, 1, cmd, len), TPM2_RC_SUCCESS);
-	assert_int_equal(run(f, 2, cmd, len), TPM2_RC_SUCCESS);
-	assert_int_equal(resmgr_owner_handles(f->rm, 1), 1);
-	resmgr_owner_gone(f->rm, 1);
-	assert_int_equal(flushes_of(0x80000000), 1);
-	assert_int_equal(flushes_of(0x80000001), 0);   /* owner 2's */
+	for (int i = 0; i < 100; i++)
+		assert_int_equal(sign(f, 1, key), TPM2_RC_SUCCESS);
+	assert_int_equal(tpm.total - before, 100);
+}
+
+static void
+resmgr_execute_virtual_handles_per_owner(void **state)
+{
+	struct fixture *f = *state;
+	uint32_t a = create_key(f, 1), b = create_key(f, 2);
+	uint32_t a_id, b_id;
+
+	/* Both see their own first handle; each reaches its own object. */
+	assert_int_equal(a, b);
+	assert_int_equal(sign(f, 1, a), TPM2_RC_SUCCESS);
+	a_id = tpm.last_signed;
+	assert_int_equal(sign(f, 2, b), TPM2_RC_SUCCESS);
+	b_id = tpm.last_signed;
+	assert_int_not_equal(a_id, b_id);
+	/* A handle owner 2 does not hold is refused without the TPM. */
+	create_key(f, 1);
+	unsigned before = tpm.total;
+	assert_int_equal(sign(f, 2, a + 1),
+	    PROXY_RC(TPM2_RC_HANDLE + TPM2_RC_H + TPM2_RC_1));
+	assert_int_equal(tpm.total, before);
+}
+
+static void
+resmgr_execute_swaps_lru_beyond_slots(void **state)
+{
+	struct fixture *f = *state;
+	uint32_t keys[6], ids[6];
+
+	/* Six owners, two usable slots: every key still signs as itself. */
+	for (uint64_t o = 0; o < 6; o++) {
+		keys[o] = create_key(f, o + 1);
+		assert_int_equal(sign(f, o + 1, keys[o]), TPM2_RC_SUCCESS);
+		ids[o] = tpm.last_signed;
+	}
+	for (int round = 0; round < 3; round++) {
+		for (uint64_t o = 0; o < 6; o++) {
+			assert_int_equal(sign(f, o + 1, keys[o]), TPM2_RC_SUCCESS);
+			assert_int_equal(tpm.last_signed, ids[o]);
+		}
+	}
+	/* Objects are saved once: 6 saves however often they were swapped. */
+	assert_int_equal(tpm.sent[TPM2_CC_ContextSave & 0x1ff], 6);
+	assert_true(resmgr_stats(f->rm)->evictions >= 16);
+	assert_true(resmgr_loaded(f->rm) <= FAKE_OBJECT_SLOTS - 1);
+}
+
+static void
+resmgr_execute_reactive_eviction_on_object_memory(void **state)
+{
+	struct fixture *f = *state;
+	uint32_t k1 = create_key(f, 1), k2 = create_key(f, 2);
+
+	/* Someone outside the daemon takes the last slot. */
+	tpm.slots[2].used = true;
+	tpm.slots[2].id = 999;
+	assert_int_not_equal(create_key(f, 3), 0);
+	assert_true(resmgr_stats(f->rm)->evictions >= 1);
+	assert_int_equal(sign(f, 1, k1), TPM2_RC_SUCCESS);
+	assert_int_equal(sign(f, 2, k2), TPM2_RC_SUCCESS);
+	tpm.slots[2].used = false;
+}
+
+static void
+resmgr_execute_sequence_resaved_on_each_eviction(void **state)
+{
+	struct fixture *f = *state;
+	uint32_t seq;
+
+	assert_int_equal(run_as(f, 1, 1, cmd(f, TPM2_CC_HashSequenceStart, 0,
+	    0, 0)), TPM2_RC_SUCCESS);
+	seq = frame_get_u32(f->rsp + 10);
+	for (int i = 0; i < 3; i++) {
+		create_key(f, 2);
+		create_key(f, 3);
+		assert_int_equal(run_as(f, 1, 1, cmd(f, TPM2_CC_SequenceUpdate,
+		    1, seq, 0)), TPM2_RC_SUCCESS);
+	}
+	/* Three evictions, three saves of the sequence (plus the keys'). */
+	assert_true(tpm.sent[TPM2_CC_ContextSave & 0x1ff] >= 3 + 2);
+	assert_int_equal(run_as(f, 1, 1, cmd(f, TPM2_CC_SequenceComplete, 1,
+	    seq, 0)), TPM2_RC_SUCCESS);
+	/* TPMA_CC.flushed: it is gone for the client too. */
 	assert_int_equal(resmgr_owner_handles(f->rm, 1), 0);
 }
 
 static void
-resmgr_execute_client_flush_forgets_handle(void **state)
+resmgr_execute_sessions_owned_and_swapped(void **state)
 {
 	struct fixture *f = *state;
-	uint8_t cmd[64];
-
-	run(f, 1, cmd, cmd_u32(cmd, TPM2_CC_CreatePrimary, 1, TPM2_RH_OWNER));
-	run(f, 1, cmd, cmd_u32(cmd, TPM2_CC_FlushContext, 1, 0x80000000));
-	assert_int_equal(resmgr_owner_handles(f->rm, 1), 0);
-	resmgr_owner_gone(f->rm, 1);
-	assert_int_equal(flushes_of(0x80000000), 1);   /* the client's own */
-}
-
-static void
-resmgr_execute_continue_session_clear_ends_session(void **state)
-{
-	struct fixture *f = *state;
-	uint8_t cmd[64];
-
-	run(f, 1, cmd, cmd_u32(cmd, TPM2_CC_StartAuthSession, 0, 0));
-	run(f, 1, cmd, cmd_u32(cmd, TPM2_CC_StartAuthSession, 0, 0));
-	assert_int_equal(resmgr_owner_handles(f->rm, 1), 2);
-	run(f, 1, cmd, cmd_with_session(cmd, TPM2_CC_Sign, 0x81000001,
-	    0x03000000, 0));
-	run(f, 1, cmd, cmd_with_session(cmd, TPM2_CC_Sign, 0x81000001,
-	    0x03000001, TPMA_SESSION_CONTINUESESSION));
-	assert_int_equal(resmgr_owner_handles(f->rm, 1), 1);
-	resmgr_owner_gone(f->rm, 1);
-	assert_int_equal(flushes_of(0x03000000), 0);
-	assert_int_equal(flushes_of(0x03000001), 1);
-}
-
-static void
-resmgr_execute_context_save_keeps_objects_drops_sessions(void **state)
-{
-	struct fixture *f = *state;
-	uint8_t cmd[64];
-
-	run(f, 1, cmd, cmd_u32(cmd, TPM2_CC_CreatePrimary, 1, TPM2_RH_OWNER));
-	run(f, 1, cmd, cmd_u32(cmd, TPM2_CC_StartAuthSession, 0, 0));
-	run(f, 1, cmd, cmd_u32(cmd, TPM2_CC_ContextSave, 1, 0x80000000));
-	run(f, 1, cmd, cmd_u32(cmd, TPM2_CC_ContextSave, 1, 0x03000000));
-	resmgr_owner_gone(f->rm, 1);
-	assert_int_equal(flushes_of(0x80000000), 1);
-	assert_int_equal(flushes_of(0x03000000), 0);
-	/* The saved session is flushed when the daemon stops. */
-	resmgr_free(f->rm);
-	f->rm = NULL;
-	assert_int_equal(flushes_of(0x03000000), 1);
-}
-
-static void
-resmgr_execute_saved_session_reloaded_by_another_owner(void **state)
-{
-	struct fixture *f = *state;
-	uint8_t cmd[64];
-
-	run(f, 1, cmd, cmd_u32(cmd, TPM2_CC_StartAuthSession, 0, 0));
-	run(f, 1, cmd, cmd_u32(cmd, TPM2_CC_ContextSave, 1, 0x03000000));
-	resmgr_owner_gone(f->rm, 1);
-	/* The next tool loads it (the fake echoes the handle) and leaves. */
-	run(f, 2, cmd, cmd_u32(cmd, TPM2_CC_ContextLoad, 1, 0x03000000));
-	assert_int_equal(resmgr_owner_handles(f->rm, 2), 1);
-	resmgr_owner_gone(f->rm, 2);
-	assert_int_equal(flushes_of(0x03000000), 1);
-	resmgr_free(f->rm);
-	f->rm = NULL;
-	assert_int_equal(flushes_of(0x03000000), 1);
-}
-
-static void
-resmgr_execute_flushed_attribute_forgets_sequence(void **state)
-{
-	struct fixture *f = *state;
-	uint8_t cmd[64];
-
-	run(f, 1, cmd, cmd_u32(cmd, TPM2_CC_Load, 1, 0x80000000));
-	run(f, 1, cmd, cmd_with_session(cmd, TPM2_CC_SequenceComplete,
-	    0x80000000, TPM2_RS_PW, TPMA_SESSION_CONTINUESESSION));
-	assert_int_equal(resmgr_owner_handles(f->rm, 1), 0);
-}
-
-static void
-resmgr_execute_answers_startup_and_shutdown_locally(void **state)
-{
-	struct fixture *f = *state;
-	uint8_t cmd[64];
+	uint32_t s[4], key = create_key(f, 1);
 	size_t len;
 
-	len = cmd_u32(cmd, TPM2_CC_Startup, 0, 0);
-	frame_put_u32(cmd + 2, 12);
-	frame_put_u16(cmd + 10, TPM2_SU_CLEAR);
-	assert_int_equal(run(f, 1, cmd, len + 2), TPM2_RC_INITIALIZE);
-	len = cmd_u32(cmd, TPM2_CC_Shutdown, 0, 0);
-	assert_int_equal(run(f, 1, cmd, len), TPM2_RC_SUCCESS);
-	assert_int_equal(fake.nsent, 0);
+	for (int i = 0; i < 4; i++)
+		s[i] = start_session(f, 1, 1);
+	/* Two session slots: using all four swaps them in and out. */
+	for (int round = 0; round < 2; round++) {
+		for (int i = 0; i < 4; i++) {
+			len = with_session(f, cmd(f, TPM2_CC_Sign, 1, key, 0),
+			    s[i], TPMA_SESSION_CONTINUESESSION);
+			assert_int_equal(run_as(f, 1, 1, len), TPM2_RC_SUCCESS);
+		}
+	}
+	/* Another owner may not use them, in any position. */
+	uint32_t other = create_key(f, 2);
+	len = with_session(f, cmd(f, TPM2_CC_Sign, 1, other, 0), s[0], 1);
+	assert_int_equal(run_as(f, 2, 2, len),
+	    PROXY_RC(TPM2_RC_HANDLE + TPM2_RC_S + TPM2_RC_1));
+	assert_int_equal(run_as(f, 2, 2, cmd(f, TPM2_CC_PolicyPCR, 1, s[1], 0)),
+	    PROXY_RC(TPM2_RC_HANDLE + TPM2_RC_H + TPM2_RC_1));
+	assert_int_equal(run_as(f, 2, 2, cmd(f, TPM2_CC_FlushContext, 1, s[2],
+	    0)), PROXY_RC(TPM2_RC_VALUE + TPM2_RC_P + TPM2_RC_1));
+	assert_int_equal(run_as(f, 2, 2, cmd(f, TPM2_CC_ContextSave, 1, s[3],
+	    0)), PROXY_RC(TPM2_RC_HANDLE + TPM2_RC_H + TPM2_RC_1));
+	/* continueSession clear ends the session with the command. */
+	len = with_session(f, cmd(f, TPM2_CC_Sign, 1, key, 0), s[0], 0);
+	assert_int_equal(run_as(f, 1, 1, len), TPM2_RC_SUCCESS);
+	tpm.sessions[s[0] & 0xffffff].active = false;   /* the TPM did so */
+	len = with_session(f, cmd(f, TPM2_CC_Sign, 1, key, 0), s[0], 1);
+	assert_int_equal(run_as(f, 1, 1, len),
+	    PROXY_RC(TPM2_RC_HANDLE + TPM2_RC_S + TPM2_RC_1));
 }
 
 static void
-resmgr_execute_unknown_command_code(void **state)
+resmgr_execute_same_handle_twice(void **state)
 {
 	struct fixture *f = *state;
-	uint8_t cmd[64];
+	uint32_t key = create_key(f, 1);
 
-	assert_int_equal(run(f, 1, cmd, cmd_u32(cmd, 0x20000123, 0, 0)),
-	    TPM2_RC_COMMAND_CODE);
-	assert_int_equal(fake.nsent, 0);
+	create_key(f, 2);
+	create_key(f, 3);   /* key is swapped out now */
+	assert_int_equal(run_as(f, 1, 1, cmd(f, TPM2_CC_Certify, 2, key, key)),
+	    TPM2_RC_SUCCESS);
+	assert_int_equal(tpm.last_handles[0], tpm.last_handles[1]);
+	assert_int_equal(tpm.last_handles[0] >> 24, 0x80);
+}
+
+static void
+resmgr_flush_context_of_swapped_object_needs_no_tpm(void **state)
+{
+	struct fixture *f = *state;
+	uint32_t key = create_key(f, 1);
+	unsigned before;
+
+	create_key(f, 2);
+	create_key(f, 3);
+	before = tpm.total;
+	assert_int_equal(run_as(f, 1, 1, cmd(f, TPM2_CC_FlushContext, 1, key,
+	    0)), TPM2_RC_SUCCESS);
+	assert_int_equal(tpm.total, before);
+	/* The stale handle is refused; a new key gets a new handle. */
+	assert_int_equal(sign(f, 1, key),
+	    PROXY_RC(TPM2_RC_HANDLE + TPM2_RC_H + TPM2_RC_1));
+	assert_int_not_equal(create_key(f, 1), key);
+}
+
+static void
+resmgr_context_save_and_load_across_connections(void **state)
+{
+	struct fixture *f = *state;
+	uint32_t s = start_session(f, 1, 7), key;
+	uint8_t blob[64];
+	size_t blob_len, len;
+
+	/* Connection 1 saves its session and goes away. */
+	assert_int_equal(run_as(f, 1, 7, cmd(f, TPM2_CC_ContextSave, 1, s, 0)),
+	    TPM2_RC_SUCCESS);
+	blob_len = f->rsp_len - 10;
+	memcpy(blob, f->rsp + 10, blob_len);
+	resmgr_owner_gone(f->rm, 1);
+	assert_true(tpm.sessions[s & 0xffffff].active);
+	/* Another identity may not load it. */
+	len = cmd(f, TPM2_CC_ContextLoad, 0, 0, 0);
+	memcpy(f->cmd + len, blob, blob_len);
+	assert_int_equal(run_as(f, 2, 8, len + blob_len),
+	    PROXY_RC(TPM2_RC_HANDLE + TPM2_RC_P + TPM2_RC_1));
+	/* Connection 3 of the same identity loads and uses it. */
+	memcpy(f->cmd + len, blob, blob_len);
+	assert_int_equal(run_as(f, 3, 7, len + blob_len), TPM2_RC_SUCCESS);
+	assert_int_equal(frame_get_u32(f->rsp + 10), s);
+	key = create_key(f, 3);
+	len = with_session(f, cmd(f, TPM2_CC_Sign, 1, key, 0), s, 1);
+	assert_int_equal(run_as(f, 3, 7, len), TPM2_RC_SUCCESS);
+	/* An object blob loads on any connection under a new handle. */
+	assert_int_equal(run_as(f, 3, 7, cmd(f, TPM2_CC_ContextSave, 1, key,
+	    0)), TPM2_RC_SUCCESS);
+	blob_len = f->rsp_len - 10;
+	memcpy(blob, f->rsp + 10, blob_len);
+	len = cmd(f, TPM2_CC_ContextLoad, 0, 0, 0);
+	memcpy(f->cmd + len, blob, blob_len);
+	assert_int_equal(run_as(f, 4, 9, len + blob_len), TPM2_RC_SUCCESS);
+	assert_int_equal(sign(f, 4, frame_get_u32(f->rsp + 10)),
+	    TPM2_RC_SUCCESS);
+}
+
+static void
+resmgr_client_saved_sessions_bounded_per_identity(void **state)
+{
+	struct fixture *f = *state;
+	uint32_t s[3];
+
+	for (int i = 0; i < 3; i++) {
+		s[i] = start_session(f, 1, 7);
+		assert_int_equal(run_as(f, 1, 7, cmd(f, TPM2_CC_ContextSave, 1,
+		    s[i], 0)), TPM2_RC_SUCCESS);
+	}
+	/* max_client_saved is 2: the oldest was flushed. */
+	assert_false(tpm.sessions[s[0] & 0xffffff].active);
+	assert_true(tpm.sessions[s[2] & 0xffffff].active);
+}
+
+/* An idle session and a client-saved one survive others' saves far beyond
+ * the gap; returns how many regaps it took. */
+static uint64_t
+churn_sessions_beyond_gap(struct fixture *f)
+{
+	uint32_t idle = start_session(f, 1, 1), busy, key;
+	uint8_t blob[64], saved[64];
+	size_t blob_len, saved_len, len;
+
+	/* The idle client saves a session of its own, too. */
+	uint32_t kept = start_session(f, 1, 1);
+	assert_int_equal(run_as(f, 1, 1, cmd(f, TPM2_CC_ContextSave, 1, kept,
+	    0)), TPM2_RC_SUCCESS);
+	saved_len = f->rsp_len - 10;
+	memcpy(saved, f->rsp + 10, saved_len);
+	/* Others push the idle session out and save sessions many times
+	 * the gap over. */
+	start_session(f, 2, 2);
+	busy = start_session(f, 2, 2);
+	for (int i = 0; i < FAKE_GAP * 5; i++) {
+		assert_int_equal(run_as(f, 2, 2, cmd(f, TPM2_CC_ContextSave, 1,
+		    busy, 0)), TPM2_RC_SUCCESS);
+		blob_len = f->rsp_len - 10;
+		memcpy(blob, f->rsp + 10, blob_len);
+		len = cmd(f, TPM2_CC_ContextLoad, 0, 0, 0);
+		memcpy(f->cmd + len, blob, blob_len);
+		assert_int_equal(run_as(f, 2, 2, len + blob_len),
+		    TPM2_RC_SUCCESS);
+	}
+	key = create_key(f, 1);
+	len = with_session(f, cmd(f, TPM2_CC_Sign, 1, key, 0), idle, 1);
+	assert_int_equal(run_as(f, 1, 1, len), TPM2_RC_SUCCESS);
+	/* The blob the client saved before the churn still loads. */
+	len = cmd(f, TPM2_CC_ContextLoad, 0, 0, 0);
+	memcpy(f->cmd + len, saved, saved_len);
+	assert_int_equal(run_as(f, 1, 1, len + saved_len), TPM2_RC_SUCCESS);
+	return resmgr_stats(f->rm)->regaps;
+}
+
+static void
+resmgr_context_gap_regaps_before_the_tpm_refuses(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_true(churn_sessions_beyond_gap(f) >= 5);
+	/* Regapped in time: the TPM never had to say CONTEXT_GAP. */
+	assert_int_equal(tpm.gap_errors, 0);
+}
+
+static void
+resmgr_context_gap_regaps_when_the_tpm_refuses(void **state)
+{
+	struct fixture *f = *state;
+	struct resmgr_limits unknown_gap = {
+		.object_slots = 2, .session_slots = 2, .max_client_saved = 2,
+	};
+
+	/* A TPM that does not report its gap: the answer drives regaps. */
+	resmgr_free(f->rm);
+	assert_int_equal(resmgr_new(&tpm, f->attrs, &unknown_gap, &f->rm), 0);
+	assert_true(churn_sessions_beyond_gap(f) >= 5);
+	assert_true(tpm.gap_errors >= 5);
+}
+
+static void
+resmgr_execute_evicts_least_recently_used(void **state)
+{
+	struct fixture *f = *state;
+	uint32_t a = create_key(f, 1), b = create_key(f, 1), c;
+	unsigned loads;
+
+	/* Two usable slots hold a and b; a is used again, so c evicts b. */
+	assert_int_equal(sign(f, 1, a), TPM2_RC_SUCCESS);
+	c = create_key(f, 1);
+	loads = tpm.sent[TPM2_CC_ContextLoad & 0x1ff];
+	assert_int_equal(sign(f, 1, a), TPM2_RC_SUCCESS);
+	assert_int_equal(sign(f, 1, c), TPM2_RC_SUCCESS);
+	assert_int_equal(tpm.sent[TPM2_CC_ContextLoad & 0x1ff], loads);
+	assert_int_equal(sign(f, 1, b), TPM2_RC_SUCCESS);
+	assert_int_equal(tpm.sent[TPM2_CC_ContextLoad & 0x1ff], loads + 1);
+}
+
+/* GetCapability(TPM_CAP_HANDLES, first, count) as owner. */
+static uint32_t
+get_handles(struct fixture *f, uint64_t owner, uint32_t first,
+    uint32_t count, uint32_t *out, uint32_t *n, uint8_t *more)
+{
+	size_t len = cmd(f, TPM2_CC_GetCapability, 0, 0, 0);
+	uint32_t rc;
+
+	frame_put_u32(f->cmd + len, TPM2_CAP_HANDLES);
+	frame_put_u32(f->cmd + len + 4, first);
+	frame_put_u32(f->cmd + len + 8, count);
+	rc = run_as(f, owner, owner, len + 12);
+	if (rc != TPM2_RC_SUCCESS)
+		return rc;
+	*more = f->rsp[10];
+	assert_int_equal(frame_get_u32(f->rsp + 11), TPM2_CAP_HANDLES);
+	*n = frame_get_u32(f->rsp + 15);
+	assert_int_equal(f->rsp_len, 19 + 4 * (size_t)*n);
+	for (uint32_t i = 0; i < *n; i++)
+		out[i] = frame_get_u32(f->rsp + 19 + 4 * i);
+	return rc;
+}
+
+static void
+resmgr_get_capability_lists_own_handles_paged(void **state)
+{
+	struct fixture *f = *state;
+	uint32_t keys[5], got[8], n;
+	uint8_t more;
+
+	for (int i = 0; i < 5; i++)
+		keys[i] = create_key(f, 1);
+	create_key(f, 2);
+	assert_int_equal(get_handles(f, 1, 0x80000000, 2, got, &n, &more), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(more, 1);
+	assert_int_equal(got[0], keys[0]);
+	assert_int_equal(got[1], keys[1]);
+	assert_int_equal(get_handles(f, 1, got[1] + 1, 2, got, &n, &more), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(more, 1);
+	assert_int_equal(got[0], keys[2]);
+	assert_int_equal(get_handles(f, 1, got[1] + 1, 2, got, &n, &more), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(more, 0);
+	assert_int_equal(got[0], keys[4]);
+	/* Owner 2 sees its one key; sessions: none. */
+	assert_int_equal(get_handles(f, 2, 0x80000000, 8, got, &n, &more), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(get_handles(f, 2, 0x02000000, 8, got, &n, &more), 0);
+	assert_int_equal(n, 0);
+}
+
+static void
+resmgr_owner_gone_flushes_everything(void **state)
+{
+	struct fixture *f = *state;
+
+	for (int i = 0; i < 4; i++)
+		create_key(f, 1);
+	start_session(f, 1, 1);
+	start_session(f, 1, 1);
+	start_session(f, 1, 1);
+	resmgr_owner_gone(f->rm, 1);
+	for (int i = 0; i < FAKE_OBJECT_SLOTS; i++)
+		assert_false(tpm.slots[i].used);
+	for (int i = 0; i < FAKE_SESSIONS; i++)
+		assert_false(tpm.sessions[i].active);
+	assert_int_equal(resmgr_loaded(f->rm), 0);
+}
+
+static void
+resmgr_execute_answers_locally(void **state)
+{
+	struct fixture *f = *state;
+	size_t len;
+
+	len = cmd(f, TPM2_CC_Startup, 0, 0, 0);
+	frame_put_u16(f->cmd + 10, TPM2_SU_CLEAR);
+	assert_int_equal(run_as(f, 1, 1, len + 2), TPM2_RC_INITIALIZE);
+	assert_int_equal(run_as(f, 1, 1, cmd(f, TPM2_CC_Shutdown, 0, 0, 0) + 2),
+	    TPM2_RC_SUCCESS);
+	assert_int_equal(run_as(f, 1, 1, cmd(f, 0x20000123, 0, 0, 0)),
+	    PROXY_RC(TPM2_RC_COMMAND_CODE));
+	assert_int_equal(tpm.total, 0);
+}
+
+static void
+resmgr_execute_malformed_commands(void **state)
+{
+	struct fixture *f = *state;
+	uint32_t key = create_key(f, 1);
+	unsigned before = tpm.total;
+	size_t len;
+
+	/* authorizationSize past the end; a session entry cut short. */
+	len = with_session(f, cmd(f, TPM2_CC_Sign, 1, key, 0), TPM2_RS_PW, 1);
+	frame_put_u32(f->cmd + 14, 0xfffffff0);
+	assert_int_equal(run_as(f, 1, 1, len), PROXY_RC(TPM2_RC_AUTHSIZE));
+	len = with_session(f, cmd(f, TPM2_CC_Sign, 1, key, 0), TPM2_RS_PW, 1);
+	frame_put_u32(f->cmd + 14, 5);
+	assert_int_equal(run_as(f, 1, 1, len - 4), PROXY_RC(TPM2_RC_AUTHSIZE));
+	/* A handle area cut short. */
+	assert_int_equal(run_as(f, 1, 1, cmd(f, TPM2_CC_Certify, 1, key, 0)),
+	    PROXY_RC(TPM2_RC_COMMAND_SIZE));
+	/* A ContextLoad whose blob size disagrees with the command. */
+	len = cmd(f, TPM2_CC_ContextLoad, 0, 0, 0);
+	memset(f->cmd + len, 0, 18);
+	frame_put_u16(f->cmd + len + 16, 100);
+	assert_int_equal(run_as(f, 1, 1, len + 18),
+	    PROXY_RC(TPM2_RC_COMMAND_SIZE));
+	/* A declared size that disagrees with the bytes handed over. */
+	len = cmd(f, TPM2_CC_GetRandom, 0, 0, 0);
+	frame_put_u32(f->cmd + 2, 4);
+	assert_int_equal(resmgr_execute(f->rm, 1, 1, f->cmd, len, f->rsp,
+	    sizeof(f->rsp)), 10);
+	assert_int_equal(frame_get_u32(f->rsp + 6), PROXY_RC_MALFORMED);
+	assert_int_equal(tpm.total, before);
 }
 
 static void
 resmgr_execute_backend_failure_is_a_proxy_error(void **state)
 {
 	struct fixture *f = *state;
-	uint8_t cmd[64];
 
-	fake.fail = 1;
-	assert_int_equal(run(f, 1, cmd, cmd_u32(cmd, TPM2_CC_GetRandom, 0, 0)),
+	tpm.fail = true;
+	assert_int_equal(run_as(f, 1, 1, cmd(f, TPM2_CC_GetRandom, 0, 0, 0) + 2),
 	    PROXY_RC_IO_ERROR);
 	assert_int_equal(PROXY_RC_IO_ERROR & TSS2_RC_LAYER_MASK,
 	    TSS2_RESMGR_RC_LAYER);
+	tpm.fail = false;
 }
 
-static void
-resmgr_execute_malformed_auth_area(void **state)
-{
-	struct fixture *f = *state;
-	uint8_t cmd[64];
-	size_t len;
-
-	run(f, 1, cmd, cmd_u32(cmd, TPM2_CC_StartAuthSession, 0, 0));
-	/* authorizationSize larger than the command: nothing is forgotten. */
-	len = cmd_with_session(cmd, TPM2_CC_Sign, 0x81000001, 0x03000000, 0);
-	frame_put_u32(cmd + 14, 0xfffffff0);
-	run(f, 1, cmd, len);
-	/* A session entry cut short. */
-	len = cmd_with_session(cmd, TPM2_CC_Sign, 0x81000001, 0x03000000, 0);
-	frame_put_u32(cmd + 14, 5);
-	run(f, 1, cmd, len - 4);
-	assert_int_equal(resmgr_owner_handles(f->rm, 1), 1);
-	/* A declared size that disagrees with the bytes handed over. */
-	len = cmd_u32(cmd, TPM2_CC_GetRandom, 0, 0);
-	assert_int_equal(run(f, 1, cmd, len + 4), PROXY_RC_MALFORMED);
-	frame_put_u32(cmd + 2, 4);
-	assert_int_equal(run(f, 1, cmd, len), PROXY_RC_MALFORMED);
-}
-
-static void
-resmgr_free_flushes_every_owner(void **state)
-{
-	struct fixture *f = *state;
-	uint8_t cmd[64];
-
-	for (uint64_t owner = 1; owner <= 3; owner++)
-		run(f, owner, cmd, cmd_u32(cmd, TPM2_CC_CreatePrimary, 1,
-		    TPM2_RH_OWNER));
-	resmgr_free(f->rm);
-	f->rm = NULL;
-	for (uint32_t h = 0x80000000; h < 0x80000003; h++)
-		assert_int_equal(flushes_of(h), 1);
-}
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(
-		    resmgr_owner_gone_flushes_created_objects, setup, teardown),
-		cmocka_unit_test_setup_teardown(
-		    resmgr_execute_client_flush_forgets_handle, setup, teardown),
-		cmocka_unit_test_setup_teardown(
-		    resmgr_execute_continue_session_clear_ends_session, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(
-		    resmgr_execute_context_save_keeps_objects_drops_sessions,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(
-		    resmgr_execute_saved_session_reloaded_by_another_owner,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(
-		    resmgr_execute_flushed_attribute_forgets_sequence, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(
-		    resmgr_execute_answers_startup_and_shutdown_locally, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(
-		    resmgr_execute_unknown_command_code, setup, teardown),
-		cmocka_unit_test_setup_teardown(
-		    resmgr_execute_backend_failure_is_a_proxy_error, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(
-		    resmgr_execute_malformed_auth_area, setup, teardown),
-		cmocka_unit_test_setup_teardown(resmgr_free_flushes_every_owner,
-		    setup, teardown),
+		T(resmgr_execute_lazy_residency_one_command_per_sign),
+		T(resmgr_execute_virtual_handles_per_owner),
+		T(resmgr_execute_swaps_lru_beyond_slots),
+		T(resmgr_execute_reactive_eviction_on_object_memory),
+		T(resmgr_execute_sequence_resaved_on_each_eviction),
+		T(resmgr_execute_sessions_owned_and_swapped),
+		T(resmgr_execute_same_handle_twice),
+		T(resmgr_flush_context_of_swapped_object_needs_no_tpm),
+		T(resmgr_context_save_and_load_across_connections),
+		T(resmgr_client_saved_sessions_bounded_per_identity),
+		T(resmgr_context_gap_regaps_before_the_tpm_refuses),
+		T(resmgr_context_gap_regaps_when_the_tpm_refuses),
+		T(resmgr_execute_evicts_least_recently_used),
+		T(resmgr_get_capability_lists_own_handles_paged),
+		T(resmgr_owner_gone_flushes_everything),
+		T(resmgr_execute_answers_locally),
+		T(resmgr_execute_malformed_commands),
+		T(resmgr_execute_backend_failure_is_a_proxy_error),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
