@@ -5,6 +5,7 @@ sbin_PROGRAMS += src/tpmproxyd
 # Everything but main.c, so unit tests and fuzzers can link single modules.
 TPMPROXYD_CORE = \
 	src/backend.c src/backend.h \
+	src/ccnames.c src/ccnames.h \
 	src/cmdattrs.c src/cmdattrs.h \
 	src/conn.c src/conn.h \
 	src/daemon.h \
