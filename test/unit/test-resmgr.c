@@ -21,6 +21,7 @@
 #include "frame.h"
 #include "proxyrc.h"
 #include "resmgr.h"
+#include "resmgr-internal.h"
 
 #define FAKE_OBJECT_SLOTS 3
 #define FAKE_SESSIONS 16
@@ -561,6 +562,25 @@ resmgr_execute_same_handle_twice(void **state)
 }
 
 static void
+resmgr_execute_virtual_handles_wrap_after_2_24(void **state)
+{
+	struct fixture *f = *state;
+	uint32_t first = create_key(f, 1), last, wrapped;
+	struct rm_owner *o = rm_owner_find(f->rm, 1);
+
+	/* As if 2^24 - 2 handles had been handed out since. */
+	o->next_vhandle = 0xffffffu;
+	last = create_key(f, 1);
+	assert_int_equal(last, 0x80ffffffu);
+	/* The counter wraps, skipping the first key, which is still held. */
+	wrapped = create_key(f, 1);
+	assert_int_equal(first, 0x80000000u);
+	assert_int_equal(wrapped, 0x80000001u);
+	assert_int_equal(sign(f, 1, first), TPM2_RC_SUCCESS);
+	assert_int_equal(sign(f, 1, wrapped), TPM2_RC_SUCCESS);
+}
+
+static void
 resmgr_flush_context_of_swapped_object_needs_no_tpm(void **state)
 {
 	struct fixture *f = *state;
@@ -857,6 +877,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		T(resmgr_execute_lazy_residency_one_command_per_sign),
 		T(resmgr_execute_virtual_handles_per_owner),
+		T(resmgr_execute_virtual_handles_wrap_after_2_24),
 		T(resmgr_execute_swaps_lru_beyond_slots),
 		T(resmgr_execute_reactive_eviction_on_object_memory),
 		T(resmgr_execute_sequence_resaved_on_each_eviction),
