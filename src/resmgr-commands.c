@@ -115,11 +115,17 @@ rm_handle_response(uint8_t *rsp, size_t cap, uint32_t handle)
  * regapped since the client saved it. */
 static size_t
 rm_context_load_session(struct resmgr *rm, struct rm_owner *o,
-    uint32_t handle, uint8_t *rsp, size_t cap)
+    const uint8_t *context, size_t len, uint8_t *rsp, size_t cap)
 {
-	struct rm_entry *e = rm_client_saved_find(rm, o->identity, handle);
+	struct rm_entry *e = rm_client_saved_find(rm, o->identity,
+	    rm_context_handle(context, len));
 	uint32_t rc;
 
+	/* Only the very blob handed out loads: not an older save of the
+	 * same session, nor one altered on the way. */
+	if (e != NULL && (e->client_context_len != len ||
+	    memcmp(e->client_context, context, len) != 0))
+		e = NULL;
 	if (e == NULL) {
 		rm->stats.denied++;
 		return rm_error(rsp, cap, TPM2_RC_HANDLE + TPM2_RC_P + TPM2_RC_1);
@@ -128,6 +134,9 @@ rm_context_load_session(struct resmgr *rm, struct rm_owner *o,
 	if (rc != TPM2_RC_SUCCESS)
 		return frame_error_response(rsp, cap, rc);
 	TAILQ_REMOVE(&rm->client_saved, e, owner_entry);
+	free(e->client_context);
+	e->client_context = NULL;
+	e->client_context_len = 0;
 	e->owner = o;
 	TAILQ_INSERT_TAIL(&o->entries, e, owner_entry);
 	o->count++;
@@ -152,7 +161,8 @@ rm_context_load(struct resmgr *rm, struct rm_owner *o, const uint8_t *cmd,
 		return rm_error(rsp, cap, TPM2_RC_COMMAND_SIZE);
 	saved_handle = rm_context_handle(context, context_len);
 	if (rm_is_session(saved_handle))
-		return rm_context_load_session(rm, o, saved_handle, rsp, cap);
+		return rm_context_load_session(rm, o, context, context_len,
+		    rsp, cap);
 	rm_make_room(rm, RM_OBJECT);
 	rsp_len = rm_transact(rm, cmd, len, rsp, cap);
 	if (frame_get_u32(rsp + 6) != TPM2_RC_SUCCESS ||

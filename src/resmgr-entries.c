@@ -216,5 +216,6 @@ rm_entry_free(struct resmgr *rm, struct rm_entry *e)
 		TAILQ_REMOVE(&rm->client_saved, e, owner_entry);
 	}
 	free(e->context);
+	free(e->client_context);
 	free(e);
 }

@@ -48,6 +48,9 @@ struct rm_entry {
 	uint8_t *context;          /* marshalled TPMS_CONTEXT, or NULL */
 	size_t context_len;
 	uint64_t sequence;         /* of the saved session context (gap) */
+	uint8_t *client_context;   /* the blob a client-saved session's owner
+	                            * got: only that one loads it again */
+	size_t client_context_len;
 	bool pinned;               /* used by the command in progress */
 	TAILQ_ENTRY(rm_entry) owner_entry;   /* owner's list or client_saved */
 	TAILQ_ENTRY(rm_entry) lru_entry;     /* loaded lists, LRU first */

@@ -266,17 +266,24 @@ rm_commit_client_saved(struct resmgr *rm, struct rm_entry *e,
 {
 	size_t len = rsp_len - FRAME_HEADER_SIZE;
 	struct rm_entry *oldest = NULL, *s;
-	uint8_t *copy;
+	uint8_t *copy, *given;
 	unsigned held = 0;
 
 	copy = malloc(len ? len : 1);
-	if (copy == NULL) {
+	given = malloc(len ? len : 1);
+	if (copy == NULL || given == NULL) {
+		free(copy);
+		free(given);
 		/* Without a copy we cannot regap it; the client's blob still
 		 * works until the gap catches up with it. */
 		log_warnx("out of memory keeping session 0x%08x", e->vhandle);
 		return;
 	}
 	memcpy(copy, rsp + FRAME_HEADER_SIZE, len);
+	memcpy(given, rsp + FRAME_HEADER_SIZE, len);
+	free(e->client_context);
+	e->client_context = given;
+	e->client_context_len = len;
 	rm_entry_set_unloaded(rm, e, RM_CLIENT_SAVED);
 	rm_session_saved(rm, e, copy, len);
 	TAILQ_REMOVE(&e->owner->entries, e, owner_entry);

@@ -13,3 +13,20 @@ dist_check_SCRIPTS += $(INTEGRATION_TESTS) \
 	test/integration/raw-client.py \
 	test/integration/pytss-client.py
 dist_check_DATA += test/integration/lib.sh
+
+# Resource-manager suite (issue #3): virtual handles, ownership, LRU residency,
+# context gap, GetCapability filtering, clean-up. Longest (context gap) first
+# so that `make -j check` starts it early.
+RM_INTEGRATION_TESTS = \
+	test/integration/rm-context-gap.sh \
+	test/integration/rm-many-keys.sh \
+	test/integration/rm-kill.sh \
+	test/integration/rm-isolation.sh \
+	test/integration/rm-stale-and-context.sh \
+	test/integration/rm-getcap-paging.sh \
+	test/integration/rm-cleanup.sh
+INTEGRATION_TESTS += $(RM_INTEGRATION_TESTS)
+dist_check_SCRIPTS += \
+	test/integration/rmlib.py \
+	test/integration/rm-pytss-worker.py
+dist_check_DATA += test/integration/rmlib.sh

@@ -619,6 +619,11 @@ resmgr_context_save_and_load_across_connections(void **state)
 	memcpy(f->cmd + len, blob, blob_len);
 	assert_int_equal(run_as(f, 2, 8, len + blob_len),
 	    PROXY_RC(TPM2_RC_HANDLE + TPM2_RC_P + TPM2_RC_1));
+	/* Nor may the same identity load an altered blob of it. */
+	memcpy(f->cmd + len, blob, blob_len);
+	f->cmd[len + blob_len - 1] ^= 1;
+	assert_int_equal(run_as(f, 3, 7, len + blob_len),
+	    PROXY_RC(TPM2_RC_HANDLE + TPM2_RC_P + TPM2_RC_1));
 	/* Connection 3 of the same identity loads and uses it. */
 	memcpy(f->cmd + len, blob, blob_len);
 	assert_int_equal(run_as(f, 3, 7, len + blob_len), TPM2_RC_SUCCESS);
