@@ -100,10 +100,16 @@ conn_free(struct conn *c)
 	    (unsigned long long)c->id, c->socket_path, (long)c->peer.pid,
 	    (unsigned long long)c->commands);
 	if (c->commands > 0 || c->in_flight) {
+		/* Same group as its commands: queued behind the last one. */
 		gone = job_new(JOB_OWNER_GONE, c->id, NULL, 0, 0);
-		if (gone != NULL)
-			worker_submit(d->worker, gone);
-		else
+		if (gone != NULL) {
+			gone->group = c->identity;
+			if (worker_submit(d->worker, gone) != 0) {
+				job_free(gone);
+				gone = NULL;
+			}
+		}
+		if (gone == NULL)
 			log_error("out of memory: cannot flush for id=%llu",
 			    (unsigned long long)c->id);
 	}
@@ -148,10 +154,14 @@ conn_submit(struct conn *c, struct evbuffer *in, size_t size)
 	if (job == NULL)
 		return -ENOMEM;
 	job->identity = c->identity;
+	job->group = c->identity;
+	if (worker_submit(c->d->worker, job) != 0) {
+		job_free(job);
+		return -ENOMEM;
+	}
 	evbuffer_drain(in, size);
 	c->in_flight = true;
 	bufferevent_disable(c->bev, EV_READ);
-	worker_submit(c->d->worker, job);
 	return 0;
 }
 

@@ -18,6 +18,7 @@
 
 #include "log.h"
 #include "resmgr.h"
+#include "fairq.h"
 
 TAILQ_HEAD(job_list, job);
 
@@ -25,9 +26,9 @@ struct worker {
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
-	struct job_list pending;   /* loop -> TPM thread */
+	struct fairq *pending;     /* loop -> TPM thread, fair order */
 	struct job_list done;      /* TPM thread -> loop */
-	size_t pending_count;
+	size_t pending_count;      /* queued or running */
 	bool stopping;
 	int efd;
 	struct event *ev;
@@ -103,12 +104,11 @@ worker_main(void *arg)
 	for (;;) {
 		struct job *job;
 
-		while (TAILQ_EMPTY(&w->pending) && !w->stopping)
+		while (fairq_len(w->pending) == 0 && !w->stopping)
 			pthread_cond_wait(&w->wake, &w->lock);
-		job = TAILQ_FIRST(&w->pending);
+		job = fairq_pop(w->pending);
 		if (job == NULL)
 			break;
-		TAILQ_REMOVE(&w->pending, job, entry);
 		pthread_mutex_unlock(&w->lock);
 
 		worker_run(w, job);
@@ -156,7 +156,10 @@ worker_start(struct event_base *base, struct resmgr *rm, worker_done_cb done,
 	w = calloc(1, sizeof(*w));
 	if (w == NULL)
 		return -ENOMEM;
-	TAILQ_INIT(&w->pending);
+	if (fairq_new(&w->pending) != 0) {
+		free(w);
+		return -ENOMEM;
+	}
 	TAILQ_INIT(&w->done);
 	w->rm = rm;
 	w->done_cb = done;
@@ -164,6 +167,7 @@ worker_start(struct event_base *base, struct resmgr *rm, worker_done_cb done,
 	w->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (w->efd < 0) {
 		r = -errno;
+		fairq_free(w->pending);
 		free(w);
 		return r;
 	}
@@ -187,19 +191,26 @@ fail:
 	if (w->ev != NULL)
 		event_free(w->ev);
 	close(w->efd);
+	fairq_free(w->pending);
 	free(w);
 	return r;
 }
 
-/* Queue a job for the TPM thread (FIFO; fairness comes with sched.c). */
-void
+/* Queue a job for the TPM thread, in its group's turn; -ENOMEM if the
+ * queue cannot take it. */
+int
 worker_submit(struct worker *w, struct job *job)
 {
+	int r;
+
 	pthread_mutex_lock(&w->lock);
-	TAILQ_INSERT_TAIL(&w->pending, job, entry);
-	w->pending_count++;
-	pthread_cond_signal(&w->wake);
+	r = fairq_push(w->pending, job);
+	if (r == 0) {
+		w->pending_count++;
+		pthread_cond_signal(&w->wake);
+	}
 	pthread_mutex_unlock(&w->lock);
+	return r;
 }
 
 /* Jobs submitted but not yet finished by the TPM thread. */
@@ -234,6 +245,7 @@ worker_stop(struct worker *w)
 	}
 	event_free(w->ev);
 	close(w->efd);
+	fairq_free(w->pending);
 	pthread_cond_destroy(&w->wake);
 	pthread_mutex_destroy(&w->lock);
 	free(w);

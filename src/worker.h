@@ -24,6 +24,7 @@ struct job {
 	enum job_type type;
 	uint64_t owner;      /* the connection */
 	uint64_t identity;   /* who is behind it (identity.c) */
+	uint64_t group;      /* whose turn it is in the fair queue (fairq.c) */
 	uint8_t *cmd;
 	size_t cmd_len;
 	uint8_t *rsp;
@@ -42,7 +43,7 @@ void job_free(struct job *job);
 
 int worker_start(struct event_base *base, struct resmgr *rm,
     worker_done_cb done, void *arg, struct worker **out);
-void worker_submit(struct worker *w, struct job *job);
+int worker_submit(struct worker *w, struct job *job);
 size_t worker_pending(struct worker *w);
 void worker_stop(struct worker *w);
 

@@ -19,3 +19,12 @@ test_unit_test_resmgr_CFLAGS = $(UNIT_CFLAGS) $(TSS2_MU_CFLAGS)
 test_unit_test_resmgr_LDFLAGS = $(UNIT_LINK_FLAGS)
 test_unit_test_resmgr_LDADD = $(CMOCKA_LIBS) $(TSS2_MU_LIBS)
 endif
+
+if UNIT
+check_PROGRAMS += test/unit/test-fairq
+TESTS += test/unit/test-fairq
+test_unit_test_fairq_SOURCES = test/unit/test-fairq.c src/fairq.c
+test_unit_test_fairq_CFLAGS = $(UNIT_CFLAGS)
+test_unit_test_fairq_LDFLAGS = $(UNIT_LINK_FLAGS)
+test_unit_test_fairq_LDADD = $(CMOCKA_LIBS)
+endif
