@@ -24,7 +24,8 @@ RM_INTEGRATION_TESTS = \
 	test/integration/rm-isolation.sh \
 	test/integration/rm-stale-and-context.sh \
 	test/integration/rm-getcap-paging.sh \
-	test/integration/rm-cleanup.sh
+	test/integration/rm-cleanup.sh \
+	test/integration/rm-retry.sh
 INTEGRATION_TESTS += $(RM_INTEGRATION_TESTS)
 dist_check_SCRIPTS += \
 	test/integration/rmlib.py \

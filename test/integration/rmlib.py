@@ -1104,6 +1104,21 @@ def sc_cleanup_sequence(args):
           f"{rcstr(bad_auth)}) keeps the sequence usable; 4 failed ones left to the disconnect")
 
 
+# ---- scenario: first-sign ---------------------------------------------------
+
+def sc_first_sign(args):
+    # A fresh swtpm answers its first ECDSA Sign with TPM_RC_RETRY (0x922).
+    # The proxy resends it, so even a raw client that does not retry gets
+    # its signature on the first try.
+    with Conn(args.sock, "first") as c:
+        k = key(c)
+        resp = sign(c, k)
+        if resp.rc != 0:
+            raise Failure(f"first Sign answered {rcstr(resp.rc)}, not success: "
+                          "the proxy did not retry TPM_RC_RETRY")
+    print("first ECDSA Sign on a fresh TPM succeeded without a client retry")
+
+
 # ---- scenario: smoke --------------------------------------------------------
 
 def sc_smoke(args):
@@ -1131,6 +1146,7 @@ SCENARIOS = {
     "cleanup-failed": sc_cleanup_failed,
     "cleanup-sequence": sc_cleanup_sequence,
     "smoke": sc_smoke,
+    "first-sign": sc_first_sign,
 }
 
 
