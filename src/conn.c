@@ -103,6 +103,8 @@ conn_free(struct conn *c)
 		/* Same group as its commands: queued behind the last one. */
 		gone = job_new(JOB_OWNER_GONE, c->id, NULL, 0, 0);
 		if (gone != NULL) {
+			gone->client.identity = c->identity;
+			gone->client.group = c->identity;
 			gone->group = c->identity;
 			if (worker_submit(d->worker, gone) != 0) {
 				job_free(gone);
@@ -153,7 +155,8 @@ conn_submit(struct conn *c, struct evbuffer *in, size_t size)
 	job = job_new(JOB_COMMAND, c->id, bytes, size, c->d->max_response_size);
 	if (job == NULL)
 		return -ENOMEM;
-	job->identity = c->identity;
+	job->client.identity = c->identity;
+	job->client.group = c->identity;
 	job->group = c->identity;
 	if (worker_submit(c->d->worker, job) != 0) {
 		job_free(job);
@@ -299,7 +302,7 @@ conn_job_done(struct job *job, void *arg)
 	struct conn *c;
 
 	if (job->type != JOB_COMMAND ||
-	    (c = conn_find(d, job->owner)) == NULL) {
+	    (c = conn_find(d, job->client.owner)) == NULL) {
 		job_free(job);
 		return;
 	}

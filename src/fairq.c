@@ -17,7 +17,7 @@
 
 #include "worker.h"
 
-#define SCHED_BUCKETS 64
+#define FAIRQ_BUCKETS 64
 
 struct fairq_group {
 	uint64_t key;
@@ -28,7 +28,7 @@ struct fairq_group {
 
 struct fairq {
 	TAILQ_HEAD(, fairq_group) ring;
-	LIST_HEAD(, fairq_group) buckets[SCHED_BUCKETS];
+	LIST_HEAD(, fairq_group) buckets[FAIRQ_BUCKETS];
 	size_t len;
 };
 
@@ -41,7 +41,7 @@ fairq_new(struct fairq **out)
 	if (s == NULL)
 		return -ENOMEM;
 	TAILQ_INIT(&s->ring);
-	for (size_t i = 0; i < SCHED_BUCKETS; i++)
+	for (size_t i = 0; i < FAIRQ_BUCKETS; i++)
 		LIST_INIT(&s->buckets[i]);
 	*out = s;
 	return 0;
@@ -54,7 +54,7 @@ fairq_push(struct fairq *s, struct job *job)
 {
 	struct fairq_group *g;
 
-	LIST_FOREACH(g, &s->buckets[job->group % SCHED_BUCKETS], bucket_entry) {
+	LIST_FOREACH(g, &s->buckets[job->group % FAIRQ_BUCKETS], bucket_entry) {
 		if (g->key == job->group)
 			break;
 	}
@@ -64,7 +64,7 @@ fairq_push(struct fairq *s, struct job *job)
 			return -ENOMEM;
 		g->key = job->group;
 		TAILQ_INIT(&g->jobs);
-		LIST_INSERT_HEAD(&s->buckets[job->group % SCHED_BUCKETS], g,
+		LIST_INSERT_HEAD(&s->buckets[job->group % FAIRQ_BUCKETS], g,
 		    bucket_entry);
 		TAILQ_INSERT_TAIL(&s->ring, g, ring_entry);
 	}

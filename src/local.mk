@@ -16,6 +16,7 @@ TPMPROXYD_CORE = \
 	src/proxyrc.h \
 	src/resmgr.c src/resmgr.h src/resmgr-internal.h \
 	src/resmgr-commands.c src/resmgr-context.c src/resmgr-entries.c \
+	src/resmgr-quota.c \
 	src/fairq.c src/fairq.h \
 	src/tpmcmd.c src/tpmcmd.h \
 	src/worker.c src/worker.h

@@ -130,16 +130,15 @@ rm_context_load_session(struct resmgr *rm, struct rm_owner *o,
 		rm->stats.denied++;
 		return rm_error(rsp, cap, TPM2_RC_HANDLE + TPM2_RC_P + TPM2_RC_1);
 	}
+	if (o->quota.sessions != 0 &&
+	    o->group->used.sessions >= o->quota.sessions) {
+		rm->stats.over_quota++;
+		return rm_error(rsp, cap, TPM2_RC_SESSION_MEMORY);
+	}
 	rc = rm_load(rm, e);
 	if (rc != TPM2_RC_SUCCESS)
 		return frame_error_response(rsp, cap, rc);
-	TAILQ_REMOVE(&rm->client_saved, e, owner_entry);
-	free(e->client_context);
-	e->client_context = NULL;
-	e->client_context_len = 0;
-	e->owner = o;
-	TAILQ_INSERT_TAIL(&o->entries, e, owner_entry);
-	o->count++;
+	rm_entry_adopt(rm, e, o);
 	return rm_handle_response(rsp, cap, e->vhandle);
 }
 
@@ -151,7 +150,7 @@ rm_context_load(struct resmgr *rm, struct rm_owner *o, const uint8_t *cmd,
 {
 	const uint8_t *context = cmd + FRAME_HEADER_SIZE;
 	size_t context_len = len - FRAME_HEADER_SIZE, rsp_len;
-	uint32_t saved_handle;
+	uint32_t saved_handle, rc;
 	struct rm_entry *e;
 	uint8_t *copy;
 
@@ -163,6 +162,9 @@ rm_context_load(struct resmgr *rm, struct rm_owner *o, const uint8_t *cmd,
 	if (rm_is_session(saved_handle))
 		return rm_context_load_session(rm, o, context, context_len,
 		    rsp, cap);
+	rc = rm_quota_check_object(rm, o);
+	if (rc != TPM2_RC_SUCCESS)
+		return frame_error_response(rsp, cap, rc);
 	rm_make_room(rm, RM_OBJECT);
 	rsp_len = rm_transact(rm, cmd, len, rsp, cap);
 	if (frame_get_u32(rsp + 6) != TPM2_RC_SUCCESS ||

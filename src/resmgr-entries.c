@@ -42,21 +42,70 @@ rm_owner_find(struct resmgr *rm, uint64_t id)
 	return NULL;
 }
 
-/* Find or create a connection's record; NULL when out of memory. */
-struct rm_owner *
-rm_owner_get(struct resmgr *rm, uint64_t id, uint64_t identity)
+/* Find a quota group. */
+struct rm_group *
+rm_group_find(const struct resmgr *rm, uint64_t key)
 {
-	struct rm_owner *o = rm_owner_find(rm, id);
+	struct rm_group *g;
 
-	if (o != NULL)
-		return o;
-	o = calloc(1, sizeof(*o));
-	if (o == NULL)
-		return NULL;
-	o->id = id;
-	o->identity = identity;
-	TAILQ_INIT(&o->entries);
-	TAILQ_INSERT_HEAD(&rm->owners, o, entry);
+	TAILQ_FOREACH(g, &rm->groups, entry) {
+		if (g->key == key)
+			return g;
+	}
+	return NULL;
+}
+
+/* Take a reference on a quota group, creating it on first use. */
+static struct rm_group *
+rm_group_get(struct resmgr *rm, uint64_t key)
+{
+	struct rm_group *g = rm_group_find(rm, key);
+
+	if (g == NULL) {
+		g = calloc(1, sizeof(*g));
+		if (g == NULL)
+			return NULL;
+		g->key = key;
+		TAILQ_INSERT_HEAD(&rm->groups, g, entry);
+	}
+	g->refs++;
+	return g;
+}
+
+/* Drop a reference; a group is kept while it holds NV indices, which
+ * outlive its connections. */
+void
+rm_group_put(struct resmgr *rm, struct rm_group *g)
+{
+	if (--g->refs > 0 || g->used.nv_indices > 0)
+		return;
+	TAILQ_REMOVE(&rm->groups, g, entry);
+	free(g->nv);
+	free(g);
+}
+
+/* Find or create a connection's record, taking the quota of its latest
+ * command; NULL when out of memory. */
+struct rm_owner *
+rm_owner_get(struct resmgr *rm, const struct resmgr_client *client)
+{
+	struct rm_owner *o = rm_owner_find(rm, client->owner);
+
+	if (o == NULL) {
+		o = calloc(1, sizeof(*o));
+		if (o == NULL)
+			return NULL;
+		o->group = rm_group_get(rm, client->group);
+		if (o->group == NULL) {
+			free(o);
+			return NULL;
+		}
+		o->id = client->owner;
+		o->identity = client->identity;
+		TAILQ_INIT(&o->entries);
+		TAILQ_INSERT_HEAD(&rm->owners, o, entry);
+	}
+	o->quota = client->quota;
 	return o;
 }
 
@@ -65,7 +114,19 @@ void
 rm_owner_free(struct resmgr *rm, struct rm_owner *o)
 {
 	TAILQ_REMOVE(&rm->owners, o, entry);
+	rm_group_put(rm, o->group);
 	free(o);
+}
+
+/* The counter of the group's usage that an entry in this state counts in. */
+static unsigned *
+rm_entry_usage(struct rm_entry *e)
+{
+	if (e->state == RM_CLIENT_SAVED)
+		return &e->group->used.saved;
+	if (e->kind == RM_SESSION)
+		return &e->group->used.sessions;
+	return &e->group->used.objects;
 }
 
 /* Find an owner's entry by the handle the client uses. */
@@ -121,6 +182,9 @@ rm_entry_new(struct resmgr *rm, struct rm_owner *o, enum rm_kind kind,
 	e->kind = kind;
 	e->owner = o;
 	e->identity = o->identity;
+	e->group = o->group;
+	e->group->refs++;
+	(*rm_entry_usage(e))++;
 	e->vhandle = kind == RM_SESSION ? phandle : rm_vhandle_alloc(o);
 	TAILQ_INSERT_TAIL(&o->entries, e, owner_entry);
 	o->count++;
@@ -153,8 +217,10 @@ rm_entry_set_loaded(struct resmgr *rm, struct rm_entry *e, uint32_t phandle)
 		TAILQ_REMOVE(&rm->saved_sessions, e, saved_entry);
 		rm_entry_set_context(e, NULL, 0);
 	}
+	(*rm_entry_usage(e))--;
 	list = rm_loaded_list(rm, e, &count);
 	e->state = RM_LOADED;
+	(*rm_entry_usage(e))++;
 	e->phandle = phandle;
 	TAILQ_INSERT_TAIL(list, e, lru_entry);
 	(*count)++;
@@ -187,6 +253,33 @@ rm_entry_set_context(struct rm_entry *e, uint8_t *context, size_t len)
 	e->context_len = len;
 }
 
+/* A session its client saved leaves the connection for the identity. */
+void
+rm_entry_set_client_saved(struct resmgr *rm, struct rm_entry *e)
+{
+	(*rm_entry_usage(e))--;
+	rm_entry_set_unloaded(rm, e, RM_CLIENT_SAVED);
+	(*rm_entry_usage(e))++;
+	TAILQ_REMOVE(&e->owner->entries, e, owner_entry);
+	e->owner->count--;
+	e->owner = NULL;
+	TAILQ_INSERT_TAIL(&rm->client_saved, e, owner_entry);
+}
+
+/* A connection loaded a session its identity saved: it holds it now. The
+ * entry must be loaded already (its state counts as a session again). */
+void
+rm_entry_adopt(struct resmgr *rm, struct rm_entry *e, struct rm_owner *o)
+{
+	TAILQ_REMOVE(&rm->client_saved, e, owner_entry);
+	free(e->client_context);
+	e->client_context = NULL;
+	e->client_context_len = 0;
+	e->owner = o;
+	TAILQ_INSERT_TAIL(&o->entries, e, owner_entry);
+	o->count++;
+}
+
 /* Mark an entry most recently used. */
 void
 rm_entry_touch(struct resmgr *rm, struct rm_entry *e)
@@ -205,6 +298,8 @@ rm_entry_touch(struct resmgr *rm, struct rm_entry *e)
 void
 rm_entry_free(struct resmgr *rm, struct rm_entry *e)
 {
+	(*rm_entry_usage(e))--;
+	rm_group_put(rm, e->group);
 	if (e->state == RM_LOADED)
 		rm_entry_set_unloaded(rm, e, RM_NEW);
 	else if (e->kind == RM_SESSION && e->state != RM_NEW)

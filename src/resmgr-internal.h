@@ -37,6 +37,15 @@ enum rm_state {
 	RM_CLIENT_SAVED,  /* session the client saved: kept for its identity */
 };
 
+/* A quota group: what its clients hold, counted against its quota. */
+struct rm_group {
+	uint64_t key;
+	struct resmgr_quota used;
+	uint32_t *nv;              /* NV indices it defined */
+	size_t refs;               /* owners and entries pointing here */
+	TAILQ_ENTRY(rm_group) entry;
+};
+
 /* One object, sequence or session a client holds. */
 struct rm_entry {
 	enum rm_kind kind;
@@ -45,6 +54,7 @@ struct rm_entry {
 	uint32_t phandle;          /* the TPM's handle while loaded */
 	struct rm_owner *owner;    /* NULL once client-saved */
 	uint64_t identity;
+	struct rm_group *group;
 	uint8_t *context;          /* marshalled TPMS_CONTEXT, or NULL */
 	size_t context_len;
 	uint64_t sequence;         /* of the saved session context (gap) */
@@ -64,6 +74,8 @@ TAILQ_HEAD(rm_entry_list, rm_entry);
 struct rm_owner {
 	uint64_t id;
 	uint64_t identity;
+	struct rm_group *group;
+	struct resmgr_quota quota;   /* as of its latest command */
 	uint32_t next_vhandle;
 	size_t count;
 	struct rm_entry_list entries;
@@ -75,6 +87,7 @@ struct resmgr {
 	const struct cmdattrs *attrs;
 	struct resmgr_limits limits;
 	TAILQ_HEAD(, rm_owner) owners;
+	TAILQ_HEAD(, rm_group) groups;
 	struct rm_entry_list client_saved;     /* sessions, per identity */
 	struct rm_entry_list loaded_objects;   /* objects and sequences */
 	struct rm_entry_list loaded_sessions;
@@ -87,8 +100,8 @@ struct resmgr {
 };
 
 /* resmgr-entries.c: owners, entries, virtual handles, LRU order. */
-struct rm_owner *rm_owner_get(struct resmgr *rm, uint64_t id,
-    uint64_t identity);
+struct rm_owner *rm_owner_get(struct resmgr *rm,
+    const struct resmgr_client *client);
 struct rm_owner *rm_owner_find(struct resmgr *rm, uint64_t id);
 void rm_owner_free(struct resmgr *rm, struct rm_owner *o);
 struct rm_entry *rm_entry_new(struct resmgr *rm, struct rm_owner *o,
@@ -103,6 +116,10 @@ void rm_entry_set_loaded(struct resmgr *rm, struct rm_entry *e,
 void rm_entry_set_unloaded(struct resmgr *rm, struct rm_entry *e,
     enum rm_state state);
 void rm_entry_set_context(struct rm_entry *e, uint8_t *context, size_t len);
+void rm_entry_set_client_saved(struct resmgr *rm, struct rm_entry *e);
+void rm_entry_adopt(struct resmgr *rm, struct rm_entry *e, struct rm_owner *o);
+struct rm_group *rm_group_find(const struct resmgr *rm, uint64_t key);
+void rm_group_put(struct resmgr *rm, struct rm_group *g);
 bool rm_is_transient(uint32_t handle);
 bool rm_is_session(uint32_t handle);
 
@@ -118,6 +135,13 @@ void rm_session_saved(struct resmgr *rm, struct rm_entry *e,
     uint8_t *context, size_t len);
 uint64_t rm_context_sequence(const uint8_t *context, size_t len);
 uint32_t rm_context_handle(const uint8_t *context, size_t len);
+
+/* resmgr-quota.c: group quotas and the NV indices groups define. */
+uint32_t rm_quota_check(struct resmgr *rm, struct rm_owner *o, uint32_t code,
+    const uint8_t *cmd, size_t len, unsigned handles);
+uint32_t rm_quota_check_object(struct resmgr *rm, struct rm_owner *o);
+void rm_quota_commit(struct resmgr *rm, struct rm_owner *o, uint32_t code,
+    const uint8_t *cmd, size_t len, unsigned handles);
 
 /* resmgr-commands.c: commands the resource manager answers itself. */
 size_t rm_flush_context(struct resmgr *rm, struct rm_owner *o,

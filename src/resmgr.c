@@ -60,6 +60,7 @@ resmgr_new(struct backend *be, const struct cmdattrs *attrs,
 	if (rm->limits.session_slots == 0)
 		rm->limits.session_slots = 1;
 	TAILQ_INIT(&rm->owners);
+	TAILQ_INIT(&rm->groups);
 	TAILQ_INIT(&rm->client_saved);
 	TAILQ_INIT(&rm->loaded_objects);
 	TAILQ_INIT(&rm->loaded_sessions);
@@ -179,6 +180,12 @@ rm_prepare(struct resmgr *rm, struct rm_txn *t)
 	rc = rm_prepare_handles(rm, t);
 	if (rc == TPM2_RC_SUCCESS)
 		rc = rm_prepare_sessions(rm, t);
+	if (rc == TPM2_RC_SUCCESS)
+		rc = rm_quota_check(rm, t->owner, t->code, t->cmd, t->len,
+		    t->nhandles);
+	if (rc == TPM2_RC_SUCCESS && cmdattrs_has_rhandle(t->attrs) &&
+	    t->code != TPM2_CC_StartAuthSession)
+		rc = rm_quota_check_object(rm, t->owner);
 	for (unsigned i = 0; i < t->nhandles && rc == TPM2_RC_SUCCESS; i++) {
 		if (t->handles[i] != NULL)
 			t->handles[i]->pinned = true;
@@ -264,10 +271,9 @@ static void
 rm_commit_client_saved(struct resmgr *rm, struct rm_entry *e,
     const uint8_t *rsp, size_t rsp_len)
 {
-	size_t len = rsp_len - FRAME_HEADER_SIZE;
-	struct rm_entry *oldest = NULL, *s;
+	size_t len = rsp_len - FRAME_HEADER_SIZE, held = 0;
+	struct rm_entry *s;
 	uint8_t *copy, *given;
-	unsigned held = 0;
 
 	copy = malloc(len ? len : 1);
 	given = malloc(len ? len : 1);
@@ -284,20 +290,17 @@ rm_commit_client_saved(struct resmgr *rm, struct rm_entry *e,
 	free(e->client_context);
 	e->client_context = given;
 	e->client_context_len = len;
-	rm_entry_set_unloaded(rm, e, RM_CLIENT_SAVED);
+	rm_entry_set_client_saved(rm, e);
 	rm_session_saved(rm, e, copy, len);
-	TAILQ_REMOVE(&e->owner->entries, e, owner_entry);
-	e->owner->count--;
-	e->owner = NULL;
-	TAILQ_FOREACH(s, &rm->client_saved, owner_entry) {
-		if (s->identity == e->identity && held++ == 0)
-			oldest = s;
-	}
-	TAILQ_INSERT_TAIL(&rm->client_saved, e, owner_entry);
-	if (oldest != NULL && held >= rm->limits.max_client_saved) {
-		log_warnx("identity holds %u saved sessions; flushing 0x%08x",
-		    held + 1, oldest->vhandle);
-		rm_flush(rm, oldest);
+	/* Sessions saved and abandoned must not fill the TPM (64 active
+	 * sessions on most): beyond the bound the oldest one goes. */
+	TAILQ_FOREACH(s, &rm->client_saved, owner_entry)
+		held++;
+	if (held > rm->limits.max_client_saved) {
+		s = TAILQ_FIRST(&rm->client_saved);
+		log_warnx("%zu client-saved sessions; flushing 0x%08x", held,
+		    s->vhandle);
+		rm_flush(rm, s);
 	}
 }
 
@@ -323,6 +326,7 @@ static size_t
 rm_commit(struct resmgr *rm, struct rm_txn *t, uint8_t *rsp, size_t rsp_len,
     size_t cap)
 {
+	rm_quota_commit(rm, t->owner, t->code, t->cmd, t->len, t->nhandles);
 	for (unsigned i = 0; i < t->nsessions; i++) {
 		/* TPM2 Part 2, 8.4: continueSession clear ends the session
 		 * with the command. */
@@ -391,7 +395,7 @@ rm_dispatch(struct resmgr *rm, struct rm_txn *t, uint8_t *rsp, size_t cap)
 /* Run one client command; always returns a response (the TPM's or the
  * proxy's own error) of at most rsp_cap bytes. cmd is rewritten. */
 size_t
-resmgr_execute(struct resmgr *rm, uint64_t owner, uint64_t identity,
+resmgr_execute(struct resmgr *rm, const struct resmgr_client *client,
     uint8_t *cmd, size_t cmd_len, uint8_t *rsp, size_t rsp_cap)
 {
 	struct frame_header hdr;
@@ -411,7 +415,7 @@ resmgr_execute(struct resmgr *rm, uint64_t owner, uint64_t identity,
 		rm->stats.answered++;
 		return local;
 	}
-	t.owner = rm_owner_get(rm, owner, identity);
+	t.owner = rm_owner_get(rm, client);
 	if (t.owner == NULL)
 		return frame_error_response(rsp, rsp_cap, PROXY_RC_MEMORY);
 	return rm_dispatch(rm, &t, rsp, rsp_cap);
@@ -455,6 +459,19 @@ resmgr_loaded(const struct resmgr *rm)
 	return rm->nloaded_objects + rm->nloaded_sessions;
 }
 
+/* What a quota group holds now; -1 if it holds nothing. */
+int
+resmgr_group_usage(const struct resmgr *rm, uint64_t group,
+    struct resmgr_quota *usage)
+{
+	const struct rm_group *g = rm_group_find(rm, group);
+
+	if (g == NULL)
+		return -1;
+	*usage = g->used;
+	return 0;
+}
+
 /* Counters for status and metrics. */
 const struct resmgr_stats *
 resmgr_stats(const struct resmgr *rm)
@@ -466,6 +483,7 @@ resmgr_stats(const struct resmgr *rm)
 void
 resmgr_free(struct resmgr *rm)
 {
+	struct rm_group *g;
 	struct rm_entry *e;
 
 	if (rm == NULL)
@@ -476,6 +494,12 @@ resmgr_free(struct resmgr *rm)
 		log_debug("flushing client-saved session 0x%08x", e->vhandle);
 		rm_flush(rm, e);
 		rm->stats.flushed++;
+	}
+	while ((g = TAILQ_FIRST(&rm->groups)) != NULL) {
+		/* Only groups kept for their NV indices are left. */
+		TAILQ_REMOVE(&rm->groups, g, entry);
+		free(g->nv);
+		free(g);
 	}
 	free(rm);
 }

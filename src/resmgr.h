@@ -15,7 +15,24 @@ struct resmgr_limits {
 	unsigned object_slots;       /* objects we keep loaded at most */
 	unsigned session_slots;      /* sessions we keep loaded at most */
 	uint32_t context_gap_max;    /* TPM2_PT_CONTEXT_GAP_MAX */
-	unsigned max_client_saved;   /* saved sessions kept per identity */
+	unsigned max_client_saved;   /* client-saved sessions kept in all;
+	                              * beyond it the oldest is flushed */
+};
+
+/* What a group (a pod, else a socket) may hold at once; 0 is no limit. */
+struct resmgr_quota {
+	unsigned objects;       /* transient objects and sequences */
+	unsigned sessions;      /* sessions held by its connections */
+	unsigned saved;         /* sessions its clients saved */
+	unsigned nv_indices;    /* NV indices it defined */
+};
+
+/* Who sends a command: carried by every job. */
+struct resmgr_client {
+	uint64_t owner;         /* the connection */
+	uint64_t identity;      /* shares the sessions its connections save */
+	uint64_t group;         /* quota key */
+	struct resmgr_quota quota;
 };
 
 struct resmgr_stats {
@@ -27,15 +44,18 @@ struct resmgr_stats {
 	uint64_t regaps;        /* sessions re-saved for the context gap */
 	uint64_t retries;       /* commands resent after a memory error */
 	uint64_t flushed;       /* handles flushed for owners that left */
+	uint64_t over_quota;    /* commands refused by a group quota */
 };
 
 int resmgr_new(struct backend *be, const struct cmdattrs *attrs,
     const struct resmgr_limits *limits, struct resmgr **out);
-size_t resmgr_execute(struct resmgr *rm, uint64_t owner, uint64_t identity,
+size_t resmgr_execute(struct resmgr *rm, const struct resmgr_client *client,
     uint8_t *cmd, size_t cmd_len, uint8_t *rsp, size_t rsp_cap);
 void resmgr_owner_gone(struct resmgr *rm, uint64_t owner);
 size_t resmgr_owner_handles(const struct resmgr *rm, uint64_t owner);
 size_t resmgr_loaded(const struct resmgr *rm);
+int resmgr_group_usage(const struct resmgr *rm, uint64_t group,
+    struct resmgr_quota *usage);
 const struct resmgr_stats *resmgr_stats(const struct resmgr *rm);
 void resmgr_free(struct resmgr *rm);
 

@@ -48,7 +48,7 @@ job_new(enum job_type type, uint64_t owner, const uint8_t *cmd,
 	if (job == NULL)
 		return NULL;
 	job->type = type;
-	job->owner = owner;
+	job->client.owner = owner;
 	if (cmd_len > 0) {
 		job->cmd = malloc(cmd_len);
 		job->rsp = malloc(rsp_cap);
@@ -82,12 +82,11 @@ worker_run(struct worker *w, struct job *job)
 	clock_gettime(CLOCK_MONOTONIC, &job->started);
 	switch (job->type) {
 	case JOB_COMMAND:
-		job->rsp_len = resmgr_execute(w->rm, job->owner, job->identity,
-		    job->cmd,
+		job->rsp_len = resmgr_execute(w->rm, &job->client, job->cmd,
 		    job->cmd_len, job->rsp, job->rsp_cap);
 		break;
 	case JOB_OWNER_GONE:
-		resmgr_owner_gone(w->rm, job->owner);
+		resmgr_owner_gone(w->rm, job->client.owner);
 		break;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &job->finished);

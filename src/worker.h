@@ -8,6 +8,8 @@
 #include <sys/queue.h>
 #include <time.h>
 
+#include "resmgr.h"
+
 struct event_base;
 struct resmgr;
 struct worker;
@@ -22,8 +24,7 @@ enum job_type {
 struct job {
 	TAILQ_ENTRY(job) entry;
 	enum job_type type;
-	uint64_t owner;      /* the connection */
-	uint64_t identity;   /* who is behind it (identity.c) */
+	struct resmgr_client client;   /* connection, identity, quota group */
 	uint64_t group;      /* whose turn it is in the fair queue (fairq.c) */
 	uint8_t *cmd;
 	size_t cmd_len;

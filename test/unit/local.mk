@@ -14,7 +14,8 @@ check_PROGRAMS += test/unit/test-resmgr
 TESTS += test/unit/test-resmgr
 test_unit_test_resmgr_SOURCES = test/unit/test-resmgr.c \
 	src/resmgr.c src/resmgr-commands.c src/resmgr-context.c \
-	src/resmgr-entries.c src/cmdattrs.c src/tpmcmd.c src/frame.c src/log.c
+	src/resmgr-entries.c src/resmgr-quota.c src/cmdattrs.c src/tpmcmd.c \
+	src/frame.c src/log.c
 test_unit_test_resmgr_CFLAGS = $(UNIT_CFLAGS) $(TSS2_MU_CFLAGS)
 test_unit_test_resmgr_LDFLAGS = $(UNIT_LINK_FLAGS)
 test_unit_test_resmgr_LDADD = $(CMOCKA_LIBS) $(TSS2_MU_LIBS)

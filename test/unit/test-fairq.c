@@ -18,7 +18,7 @@ job(uint64_t group, uint64_t owner)
 
 	assert_non_null(j);
 	j->group = group;
-	j->owner = owner;
+	j->client.owner = owner;
 	return j;
 }
 
@@ -30,7 +30,7 @@ pop_owner(struct fairq *s)
 	uint64_t owner;
 
 	assert_non_null(j);
-	owner = j->owner;
+	owner = j->client.owner;
 	free(j);
 	return owner;
 }

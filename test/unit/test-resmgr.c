@@ -279,6 +279,8 @@ backend_transact(struct backend *be, const uint8_t *cmd, size_t cmd_len,
 		    TPM2_RC_REFERENCE_H0);
 		break;
 	case TPM2_CC_GetRandom:
+	case TPM2_CC_NV_DefineSpace:
+	case TPM2_CC_NV_UndefineSpace:
 		*rsp_len = fake_rc(rsp, 0);
 		break;
 	default:
@@ -306,6 +308,8 @@ static const TPMA_CC attr_list[] = {
 	CCA(TPM2_CC_PolicyPCR, 1, 0, 0),
 	CCA(TPM2_CC_GetRandom, 0, 0, 0),
 	CCA(TPM2_CC_GetCapability, 0, 0, 0),
+	CCA(TPM2_CC_NV_DefineSpace, 1, 0, 0),
+	CCA(TPM2_CC_NV_UndefineSpace, 2, 0, 0),
 };
 
 struct fixture {
@@ -314,6 +318,7 @@ struct fixture {
 	uint8_t cmd[256];
 	uint8_t rsp[4096];
 	size_t rsp_len;
+	struct resmgr_quota quota;   /* for every command run_as sends */
 };
 
 static int
@@ -356,9 +361,14 @@ teardown(void **state)
 static uint32_t
 run_as(struct fixture *f, uint64_t owner, uint64_t identity, size_t len)
 {
+	struct resmgr_client client = {
+		.owner = owner, .identity = identity, .group = identity,
+		.quota = f->quota,
+	};
+
 	frame_put_u32(f->cmd + 2, (uint32_t)len);
-	f->rsp_len = resmgr_execute(f->rm, owner, identity, f->cmd, len,
-	    f->rsp, sizeof(f->rsp));
+	f->rsp_len = resmgr_execute(f->rm, &client, f->cmd, len, f->rsp,
+	    sizeof(f->rsp));
 	assert_true(f->rsp_len >= FRAME_HEADER_SIZE);
 	assert_int_equal(frame_get_u32(f->rsp + 2), f->rsp_len);
 	return frame_get_u32(f->rsp + 6);
@@ -855,7 +865,8 @@ resmgr_execute_malformed_commands(void **state)
 	/* A declared size that disagrees with the bytes handed over. */
 	len = cmd(f, TPM2_CC_GetRandom, 0, 0, 0);
 	frame_put_u32(f->cmd + 2, 4);
-	assert_int_equal(resmgr_execute(f->rm, 1, 1, f->cmd, len, f->rsp,
+	struct resmgr_client one = { .owner = 1, .identity = 1, .group = 1 };
+	assert_int_equal(resmgr_execute(f->rm, &one, f->cmd, len, f->rsp,
 	    sizeof(f->rsp)), 10);
 	assert_int_equal(frame_get_u32(f->rsp + 6), PROXY_RC_MALFORMED);
 	assert_int_equal(tpm.total, before);
@@ -872,6 +883,83 @@ resmgr_execute_backend_failure_is_a_proxy_error(void **state)
 	assert_int_equal(PROXY_RC_IO_ERROR & TSS2_RC_LAYER_MASK,
 	    TSS2_RESMGR_RC_LAYER);
 	tpm.fail = false;
+}
+
+static void
+resmgr_quota_objects_shared_by_a_group(void **state)
+{
+	struct fixture *f = *state;
+	uint32_t k1, k2;
+	unsigned before;
+
+	f->quota.objects = 2;
+	k1 = create_key(f, 1);
+	/* Owner 2 is in the same group (identity 1 is the group here). */
+	assert_int_equal(run_as(f, 2, 1, cmd(f, TPM2_CC_CreatePrimary, 1,
+	    TPM2_RH_OWNER, 0)), TPM2_RC_SUCCESS);
+	k2 = frame_get_u32(f->rsp + 10);
+	before = tpm.total;
+	assert_int_equal(run_as(f, 1, 1, cmd(f, TPM2_CC_CreatePrimary, 1,
+	    TPM2_RH_OWNER, 0)), PROXY_RC(TPM2_RC_OBJECT_MEMORY));
+	assert_int_equal(tpm.total, before);
+	/* Another group is not affected. */
+	create_key(f, 3);
+	/* Freeing one makes room again, exactly at the limit. */
+	assert_int_equal(run_as(f, 2, 1, cmd(f, TPM2_CC_FlushContext, 1, k2,
+	    0)), TPM2_RC_SUCCESS);
+	assert_int_not_equal(create_key(f, 1), 0);
+	assert_int_equal(sign(f, 1, k1), TPM2_RC_SUCCESS);
+	assert_int_equal(resmgr_stats(f->rm)->over_quota, 1);
+}
+
+static void
+resmgr_quota_sessions_and_saved_sessions(void **state)
+{
+	struct fixture *f = *state;
+	uint32_t s1;
+
+	f->quota.sessions = 2;
+	f->quota.saved = 1;
+	s1 = start_session(f, 1, 1);
+	start_session(f, 1, 1);
+	assert_int_equal(run_as(f, 1, 1, cmd(f, TPM2_CC_StartAuthSession, 2,
+	    TPM2_RH_NULL, TPM2_RH_NULL)), PROXY_RC(TPM2_RC_SESSION_MEMORY));
+	/* Saving one moves it from the sessions to the saved quota. */
+	assert_int_equal(run_as(f, 1, 1, cmd(f, TPM2_CC_ContextSave, 1, s1, 0)),
+	    TPM2_RC_SUCCESS);
+	uint32_t s3 = start_session(f, 1, 1);
+	assert_int_equal(run_as(f, 1, 1, cmd(f, TPM2_CC_ContextSave, 1, s3, 0)),
+	    PROXY_RC(TPM2_RC_SESSION_MEMORY));
+}
+
+static void
+resmgr_quota_nv_indices_tracked(void **state)
+{
+	struct fixture *f = *state;
+	struct resmgr_quota used;
+	size_t len;
+
+	f->quota.nv_indices = 1;
+	/* NV_DefineSpace(owner, auth = empty, publicInfo.nvIndex). */
+	len = with_session(f, cmd(f, TPM2_CC_NV_DefineSpace, 1, TPM2_RH_OWNER,
+	    0), TPM2_RS_PW, 1);
+	frame_put_u16(f->cmd + len, 0);
+	frame_put_u16(f->cmd + len + 2, 14);
+	frame_put_u32(f->cmd + len + 4, 0x01500016);
+	memset(f->cmd + len + 8, 0, 10);
+	assert_int_equal(run_as(f, 1, 1, len + 18), TPM2_RC_SUCCESS);
+	assert_int_equal(resmgr_group_usage(f->rm, 1, &used), 0);
+	assert_int_equal(used.nv_indices, 1);
+	/* The quota holds across connections of the group. */
+	resmgr_owner_gone(f->rm, 1);
+	assert_int_equal(run_as(f, 2, 1, len + 18),
+	    PROXY_RC(TPM2_RC_NV_SPACE));
+	/* Undefining it (any group may) frees the quota. */
+	len = with_session(f, cmd(f, TPM2_CC_NV_UndefineSpace, 2,
+	    TPM2_RH_OWNER, 0x01500016), TPM2_RS_PW, 1);
+	assert_int_equal(run_as(f, 3, 9, len), TPM2_RC_SUCCESS);
+	assert_int_equal(resmgr_group_usage(f->rm, 1, &used), 0);
+	assert_int_equal(used.nv_indices, 0);
 }
 
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -899,6 +987,9 @@ main(void)
 		T(resmgr_execute_answers_locally),
 		T(resmgr_execute_malformed_commands),
 		T(resmgr_execute_backend_failure_is_a_proxy_error),
+		T(resmgr_quota_objects_shared_by_a_group),
+		T(resmgr_quota_sessions_and_saved_sessions),
+		T(resmgr_quota_nv_indices_tracked),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
