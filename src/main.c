@@ -39,8 +39,7 @@ enum {
 	OPT_RESERVE_SESSIONS,
 };
 
-/* Client-saved sessions kept per identity before the oldest is flushed. */
-#define MAIN_MAX_CLIENT_SAVED 8
+
 
 static const struct option main_long_options[] = {
 	{ "tcti", required_argument, NULL, 't' },
@@ -377,20 +376,22 @@ main_write_pid_file(const char *path)
 static void
 main_resmgr_limits(struct daemon *d, struct resmgr_limits *limits)
 {
-	uint32_t objects = 3, sessions = 3, gap = 0xff;
+	uint32_t objects = 3, sessions = 3, gap = 0xff, active = 64;
 
 	/* TPM2 Part 2, 6.13: the minimum the TPM guarantees; the reference
 	 * implementation's values when a TPM does not say. */
 	tpmcmd_get_property(d->backend, TPM2_PT_HR_TRANSIENT_MIN, &objects);
 	tpmcmd_get_property(d->backend, TPM2_PT_HR_LOADED_MIN, &sessions);
 	tpmcmd_get_property(d->backend, TPM2_PT_CONTEXT_GAP_MAX, &gap);
+	tpmcmd_get_property(d->backend, TPM2_PT_ACTIVE_SESSIONS_MAX, &active);
 	memset(limits, 0, sizeof(*limits));
 	limits->object_slots = objects > d->opts.reserve_object_slots ?
 	    objects - d->opts.reserve_object_slots : 1;
 	limits->session_slots = sessions > d->opts.reserve_session_slots ?
 	    sessions - d->opts.reserve_session_slots : 1;
 	limits->context_gap_max = gap;
-	limits->max_client_saved = MAIN_MAX_CLIENT_SAVED;
+	/* Sessions saved and abandoned must leave room for live ones. */
+	limits->max_client_saved = active / 2 > 1 ? active / 2 : 1;
 	log_info("resource manager: %u of %u object slots, %u of %u session "
 	    "slots, context gap %u", limits->object_slots, objects,
 	    limits->session_slots, sessions, gap);
