@@ -1,29 +1,40 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* Client connections: framing, one command in flight, responses.
  *
- * A connection reads until its input holds one whole command, hands a copy
- * to the TPM thread and stops reading (like /dev/tpmrm0, one command in
- * flight); the response re-enables reading, so pipelined commands are
- * answered in order and a client that never reads cannot make us buffer
- * more than one response. Broken framing closes this connection only. */
+ * A connection reads until its input holds one whole command, checks it
+ * against its socket's policy (profile, rate), hands a copy to the TPM
+ * thread and stops reading (like /dev/tpmrm0, one command in flight); the
+ * response re-enables reading, so pipelined commands are answered in order
+ * and a client that never reads cannot make us buffer more than one
+ * response. Broken framing closes this connection only. The socket's
+ * configuration is looked up by name for every command, so a reload
+ * applies to the next one. */
 #include "conn.h"
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 
+#include <tss2/tss2_tpm2_types.h>
+
+#include "cgroup.h"
+#include "config.h"
 #include "daemon.h"
 #include "frame.h"
 #include "identity.h"
 #include "log.h"
+#include "policy.h"
+#include "proxyrc.h"
 #include "worker.h"
 
 #define CONN_BUCKETS 256
@@ -31,13 +42,19 @@
 struct conn {
 	uint64_t id;
 	struct daemon *d;
-	char *socket_path;
+	char *socket_name;
 	struct bufferevent *bev;
 	struct event *ev_partial;   /* a started frame must complete in time */
+	struct event *ev_idle;      /* idle-timeout */
+	struct event *ev_delay;     /* a command held back by the rate limit */
 	struct ucred peer;
+	char pod[CGROUP_UID_LEN + 1];
 	uint64_t identity;
+	struct client_group *group;
 	bool in_flight;
-	bool closing;               /* shutting down: close once written */
+	bool closing;               /* close once the output is written */
+	bool over_limit;            /* beyond max-connections: refuse */
+	int64_t delayed_us;         /* held back so far for this command */
 	uint64_t commands;
 	LIST_ENTRY(conn) bucket_entry;
 	TAILQ_ENTRY(conn) all_entry;
@@ -88,6 +105,31 @@ conn_find(struct daemon *d, uint64_t id)
 	return NULL;
 }
 
+/* The socket's configuration in force; NULL once a reload removed it. */
+static const struct config_socket *
+conn_socket(const struct conn *c)
+{
+	return policy_socket(c->d->policy, c->socket_name);
+}
+
+/* Fill in who a job is for. */
+static void
+conn_job_client(const struct conn *c, struct job *job)
+{
+	const struct config_socket *s = conn_socket(c);
+
+	job->client.owner = c->id;
+	job->client.identity = c->identity;
+	job->client.group = c->group->id;
+	job->group = c->group->id;
+	if (s != NULL) {
+		job->client.quota.objects = s->max_objects;
+		job->client.quota.sessions = s->max_sessions;
+		job->client.quota.saved = s->max_saved_contexts;
+		job->client.quota.nv_indices = s->max_nv_indices;
+	}
+}
+
 /* Close a connection; what it left in the TPM is flushed by a job queued
  * behind any command it still has in flight. */
 static void
@@ -97,15 +139,13 @@ conn_free(struct conn *c)
 	struct job *gone;
 
 	log_info("disconnect id=%llu socket=%s pid=%ld commands=%llu",
-	    (unsigned long long)c->id, c->socket_path, (long)c->peer.pid,
+	    (unsigned long long)c->id, c->socket_name, (long)c->peer.pid,
 	    (unsigned long long)c->commands);
-	if (c->commands > 0 || c->in_flight) {
+	if (c->group != NULL && (c->commands > 0 || c->in_flight)) {
 		/* Same group as its commands: queued behind the last one. */
 		gone = job_new(JOB_OWNER_GONE, c->id, NULL, 0, 0);
 		if (gone != NULL) {
-			gone->client.identity = c->identity;
-			gone->client.group = c->identity;
-			gone->group = c->identity;
+			conn_job_client(c, gone);
 			if (worker_submit(d->worker, gone) != 0) {
 				job_free(gone);
 				gone = NULL;
@@ -115,23 +155,26 @@ conn_free(struct conn *c)
 			log_error("out of memory: cannot flush for id=%llu",
 			    (unsigned long long)c->id);
 	}
+	identity_group_put(d->identities, c->group);
 	LIST_REMOVE(c, bucket_entry);
 	TAILQ_REMOVE(&d->conns->all, c, all_entry);
 	d->conns->count--;
 	event_free(c->ev_partial);
+	event_free(c->ev_idle);
+	event_free(c->ev_delay);
 	bufferevent_free(c->bev);
-	free(c->socket_path);
+	free(c->socket_name);
 	free(c);
 	if (d->stopping && d->conns->count == 0)
 		event_base_loopexit(d->base, NULL);
 }
 
-/* Close after a framing violation, saying why. */
+/* Close after a framing violation or timeout, saying why. */
 static void
 conn_drop(struct conn *c, const char *why)
 {
 	log_warnx("closing id=%llu socket=%s pid=%ld: %s",
-	    (unsigned long long)c->id, c->socket_path, (long)c->peer.pid, why);
+	    (unsigned long long)c->id, c->socket_name, (long)c->peer.pid, why);
 	conn_free(c);
 }
 
@@ -140,6 +183,40 @@ static void
 conn_partial_cb(evutil_socket_t fd, short what, void *arg)
 {
 	conn_drop(arg, "incomplete command (partial-read timeout)");
+}
+
+/* Nothing was sent for the socket's idle-timeout. */
+static void
+conn_idle_cb(evutil_socket_t fd, short what, void *arg)
+{
+	conn_drop(arg, "idle timeout");
+}
+
+/* (Re)start the idle timer from the configuration in force. */
+static void
+conn_arm_idle(struct conn *c)
+{
+	const struct config_socket *s = conn_socket(c);
+	struct timeval tv;
+
+	evtimer_del(c->ev_idle);
+	if (s != NULL && s->idle_timeout_ms != 0 && !c->in_flight) {
+		tv = daemon_ms(s->idle_timeout_ms);
+		evtimer_add(c->ev_idle, &tv);
+	}
+}
+
+/* Answer the command at the head of the input without the TPM. */
+static void
+conn_answer(struct conn *c, struct evbuffer *in, size_t size, uint32_t rc)
+{
+	uint8_t rsp[FRAME_HEADER_SIZE];
+
+	evbuffer_drain(in, size);
+	frame_error_response(rsp, sizeof(rsp), rc);
+	c->commands++;
+	if (bufferevent_write(c->bev, rsp, sizeof(rsp)) != 0)
+		c->closing = true;
 }
 
 /* Hand one whole command to the TPM thread. */
@@ -155,62 +232,142 @@ conn_submit(struct conn *c, struct evbuffer *in, size_t size)
 	job = job_new(JOB_COMMAND, c->id, bytes, size, c->d->max_response_size);
 	if (job == NULL)
 		return -ENOMEM;
-	job->client.identity = c->identity;
-	job->client.group = c->identity;
-	job->group = c->identity;
+	conn_job_client(c, job);
 	if (worker_submit(c->d->worker, job) != 0) {
 		job_free(job);
 		return -ENOMEM;
 	}
 	evbuffer_drain(in, size);
 	c->in_flight = true;
+	c->delayed_us = 0;
+	evtimer_del(c->ev_idle);
 	bufferevent_disable(c->bev, EV_READ);
 	return 0;
 }
 
-/* Take as many whole commands from the input as the one-in-flight rule
- * allows; close the connection on broken framing. */
+/* The rate limit's wait is over: look at the command again. */
+static void
+conn_delay_cb(evutil_socket_t fd, short what, void *arg)
+{
+	conn_process(arg);
+}
+
+/* Apply the socket's policy to a whole command; true if it went to the
+ * TPM thread or must wait, false if it was answered here. */
+static bool
+conn_dispatch(struct conn *c, const struct config_socket *s,
+    struct evbuffer *in, size_t size)
+{
+	struct timespec now;
+	struct timeval tv;
+	int64_t wait_us = 0;
+	uint8_t *bytes;
+
+	if (c->over_limit) {
+		log_warnx("id=%llu socket=%s: over max-connections (%u)",
+		    (unsigned long long)c->id, c->socket_name,
+		    s->max_connections);
+		conn_answer(c, in, size, PROXY_RC(TPM2_RC_RETRY));
+		c->closing = true;
+		return false;
+	}
+	bytes = evbuffer_pullup(in, (ev_ssize_t)size);
+	if (bytes == NULL) {
+		conn_drop(c, "out of memory");
+		return true;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	switch (policy_check_command(c->d->policy, s, c->group, bytes, size,
+	    &now, c->delayed_us, &wait_us)) {
+	case POLICY_DENY:
+		conn_answer(c, in, size, PROXY_RC(TPM2_RC_COMMAND_CODE));
+		return false;
+	case POLICY_RETRY:
+		log_info("id=%llu socket=%s: over the rate limit",
+		    (unsigned long long)c->id, c->socket_name);
+		c->delayed_us = 0;
+		conn_answer(c, in, size, PROXY_RC(TPM2_RC_RETRY));
+		return false;
+	case POLICY_DELAY:
+		/* Hold it (and stop reading) until a token is due. */
+		c->delayed_us += wait_us;
+		tv.tv_sec = (time_t)(wait_us / 1000000);
+		tv.tv_usec = (suseconds_t)(wait_us % 1000000);
+		bufferevent_disable(c->bev, EV_READ);
+		evtimer_add(c->ev_delay, &tv);
+		return true;
+	case POLICY_ALLOW:
+		break;
+	}
+	if (conn_submit(c, in, size) != 0)
+		conn_drop(c, "out of memory");
+	return true;
+}
+
+/* Take whole commands from the input as the one-in-flight rule allows;
+ * close the connection on broken framing. */
 static void
 conn_process(struct conn *c)
 {
 	struct evbuffer *in = bufferevent_get_input(c->bev);
+	const struct config_socket *s;
 	uint8_t head[FRAME_HEADER_SIZE];
 	struct frame_header hdr;
+	uint32_t max;
 	size_t avail;
+	struct timeval tv;
 
-	if (c->in_flight || c->closing)
-		return;
-	avail = evbuffer_get_length(in);
-	if (avail == 0) {
+	while (!c->in_flight && !c->closing &&
+	    !evtimer_pending(c->ev_delay, NULL)) {
+		s = conn_socket(c);
+		if (s == NULL) {
+			conn_drop(c, "socket removed from the configuration");
+			return;
+		}
+		avail = evbuffer_get_length(in);
+		if (avail == 0) {
+			evtimer_del(c->ev_partial);
+			bufferevent_enable(c->bev, EV_READ);
+			return;
+		}
+		if (avail >= FRAME_HEADER_SIZE)
+			evbuffer_copyout(in, head, sizeof(head));
+		max = c->d->max_command_size;
+		if (s->max_command_size != 0 && s->max_command_size < max)
+			max = s->max_command_size;
+		switch (frame_check(head, avail, max, &hdr)) {
+		case FRAME_TOO_SMALL:
+			conn_drop(c, "command size below 10 bytes");
+			return;
+		case FRAME_TOO_LARGE:
+			conn_drop(c, "command larger than the maximum");
+			return;
+		case FRAME_INCOMPLETE:
+			if (!evtimer_pending(c->ev_partial, NULL)) {
+				tv = daemon_ms(s->partial_timeout_ms != 0 ?
+				    s->partial_timeout_ms :
+				    policy_config(c->d->policy)->partial_timeout_ms);
+				evtimer_add(c->ev_partial, &tv);
+			}
+			bufferevent_enable(c->bev, EV_READ);
+			return;
+		case FRAME_READY:
+			break;
+		}
 		evtimer_del(c->ev_partial);
-		return;
+		if (conn_dispatch(c, s, in, hdr.size))
+			return;
 	}
-	if (avail >= FRAME_HEADER_SIZE)
-		evbuffer_copyout(in, head, sizeof(head));
-	switch (frame_check(head, avail, c->d->max_command_size, &hdr)) {
-	case FRAME_TOO_SMALL:
-		conn_drop(c, "command size below 10 bytes");
-		return;
-	case FRAME_TOO_LARGE:
-		conn_drop(c, "command larger than the TPM's maximum");
-		return;
-	case FRAME_INCOMPLETE:
-		if (!evtimer_pending(c->ev_partial, NULL))
-			evtimer_add(c->ev_partial, &c->d->opts.partial_timeout);
-		return;
-	case FRAME_READY:
-		break;
-	}
-	evtimer_del(c->ev_partial);
-	if (conn_submit(c, in, hdr.size) != 0)
-		conn_drop(c, "out of memory");
 }
 
 /* Input arrived. */
 static void
 conn_read_cb(struct bufferevent *bev, void *arg)
 {
-	conn_process(arg);
+	struct conn *c = arg;
+
+	conn_arm_idle(c);
+	conn_process(c);
 }
 
 /* Output drained: a closing connection can go now. */
@@ -235,63 +392,101 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 	conn_free(c);
 }
 
+/* The peer's Kubernetes pod, if it is in one: the pod UID keys its quotas
+ * and its identity (with --proc-root, tests point at a fake /proc). */
+static void
+conn_find_pod(struct conn *c)
+{
+	char path[64 + 4096];
+	int r;
+
+	c->pod[0] = '\0';
+	if (c->peer.pid <= 0)
+		return;
+	if (c->d->opts.proc_root != NULL) {
+		snprintf(path, sizeof(path), "%s/%ld/cgroup",
+		    c->d->opts.proc_root, (long)c->peer.pid);
+		r = cgroup_pod_uid_of_file(path, c->pod, sizeof(c->pod));
+	} else {
+		r = cgroup_pod_uid_of_pid(c->peer.pid, c->pod, sizeof(c->pod));
+	}
+	if (r != 0)
+		c->pod[0] = '\0';
+}
+
+/* Who the peer is: credentials, pod, identity and group; false if it may
+ * not connect at all (allow-uids) or we ran out of memory. */
+static bool
+conn_identify(struct conn *c, const struct config_socket *s, int fd)
+{
+	socklen_t len = sizeof(c->peer);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &c->peer, &len) != 0) {
+		log_warn("SO_PEERCRED");
+		return false;
+	}
+	if (!policy_admit(s, c->peer.uid)) {
+		log_warnx("socket %s: uid %ld not in allow-uids; refused",
+		    s->name, (long)c->peer.uid);
+		return false;
+	}
+	conn_find_pod(c);
+	c->identity = identity_intern(c->d->identities, s->name, c->peer.uid,
+	    c->peer.gid, c->pod[0] ? c->pod : NULL);
+	c->group = identity_group_get(c->d->identities, s->name,
+	    c->pod[0] ? c->pod : NULL);
+	if (c->identity == 0 || c->group == NULL)
+		return false;
+	/* Over the limit: accepted, so that its first command gets a TPM
+	 * answer saying why, then closed. */
+	c->over_limit = s->max_connections != 0 &&
+	    c->group->connections > s->max_connections;
+	return true;
+}
+
 /* A new client: record who it is and start reading. */
 void
-conn_accept(struct daemon *d, const char *socket_path, int fd)
+conn_accept(struct daemon *d, const char *socket_name, int fd)
 {
+	const struct config_socket *s = policy_socket(d->policy, socket_name);
 	struct conn *c;
-	socklen_t len;
 
-	if (d->stopping) {
+	if (d->stopping || s == NULL) {
 		close(fd);
 		return;
 	}
 	c = calloc(1, sizeof(*c));
-	if (c == NULL || (c->socket_path = strdup(socket_path)) == NULL)
-		goto fail;
+	if (c == NULL || (c->socket_name = strdup(socket_name)) == NULL) {
+		free(c);
+		close(fd);
+		return;
+	}
 	c->id = ++d->next_conn_id;
 	c->d = d;
-	len = sizeof(c->peer);
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &c->peer, &len) != 0) {
-		log_warn("SO_PEERCRED");
-		c->peer.pid = -1;
-		c->peer.uid = (uid_t)-1;
-		c->peer.gid = (gid_t)-1;
-	}
-	c->identity = identity_intern(d->identities, socket_path, c->peer.uid,
-	    c->peer.gid);
-	if (c->identity == 0)
-		goto fail;
 	c->bev = bufferevent_socket_new(d->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (c->bev == NULL)
+		close(fd);
 	c->ev_partial = evtimer_new(d->base, conn_partial_cb, c);
-	if (c->bev == NULL || c->ev_partial == NULL)
-		goto fail;
-	/* Never buffer more than one maximal command per client. */
-	bufferevent_setwatermark(c->bev, EV_READ, 0, d->max_command_size);
-	bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
-	bufferevent_enable(c->bev, EV_READ);
+	c->ev_idle = evtimer_new(d->base, conn_idle_cb, c);
+	c->ev_delay = evtimer_new(d->base, conn_delay_cb, c);
 	LIST_INSERT_HEAD(&d->conns->buckets[c->id % CONN_BUCKETS], c,
 	    bucket_entry);
 	TAILQ_INSERT_TAIL(&d->conns->all, c, all_entry);
 	d->conns->count++;
-	log_info("connect id=%llu socket=%s uid=%ld gid=%ld pid=%ld",
-	    (unsigned long long)c->id, socket_path, (long)c->peer.uid,
-	    (long)c->peer.gid, (long)c->peer.pid);
-	return;
-fail:
-	log_error("out of memory accepting a client on %s", socket_path);
-	if (c != NULL) {
-		if (c->bev != NULL)
-			bufferevent_free(c->bev);
-		else
-			close(fd);
-		if (c->ev_partial != NULL)
-			event_free(c->ev_partial);
-		free(c->socket_path);
-		free(c);
-	} else {
-		close(fd);
+	if (c->bev == NULL || c->ev_partial == NULL || c->ev_idle == NULL ||
+	    c->ev_delay == NULL || !conn_identify(c, s, fd)) {
+		conn_free(c);
+		return;
 	}
+	/* Never buffer more than one maximal command per client. */
+	bufferevent_setwatermark(c->bev, EV_READ, 0, d->max_command_size);
+	bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
+	bufferevent_enable(c->bev, EV_READ);
+	conn_arm_idle(c);
+	log_info("connect id=%llu socket=%s uid=%ld gid=%ld pid=%ld%s%s",
+	    (unsigned long long)c->id, socket_name, (long)c->peer.uid,
+	    (long)c->peer.gid, (long)c->peer.pid, c->pod[0] ? " pod=" : "",
+	    c->pod);
 }
 
 /* The TPM thread finished a job: deliver the response, if anyone waits. */
@@ -316,6 +511,7 @@ conn_job_done(struct job *job, void *arg)
 	job_free(job);
 	if (c->closing)
 		return;   /* conn_write_cb closes once the response is out */
+	conn_arm_idle(c);
 	bufferevent_enable(c->bev, EV_READ);
 	conn_process(c);
 }
@@ -337,6 +533,35 @@ conn_shutdown_all(struct daemon *d)
 			conn_free(c);
 		}
 	}
+}
+
+/* A socket was removed or changed by a reload: its clients go. */
+void
+conn_close_socket(struct daemon *d, const char *socket_name)
+{
+	struct conn *c, *next;
+
+	for (c = TAILQ_FIRST(&d->conns->all); c != NULL; c = next) {
+		next = TAILQ_NEXT(c, all_entry);
+		if (strcmp(c->socket_name, socket_name) != 0)
+			continue;
+		if (c->in_flight) {
+			c->closing = true;
+			bufferevent_disable(c->bev, EV_READ);
+		} else {
+			conn_drop(c, "socket removed from the configuration");
+		}
+	}
+}
+
+/* After a reload: timers follow the new idle-timeouts. */
+void
+conn_reconfigure(struct daemon *d)
+{
+	struct conn *c;
+
+	TAILQ_FOREACH(c, &d->conns->all, all_entry)
+		conn_arm_idle(c);
 }
 
 /* Close every connection at once (shutdown grace period over). */

@@ -8,11 +8,7 @@
 #include <sys/queue.h>
 #include <sys/time.h>
 
-#include "log.h"
-
-#define DAEMON_MAX_SOCKETS 64
-#define DAEMON_DEFAULT_TCTI "device:/dev/tpm0"
-#define DAEMON_DEFAULT_SOCKET "/run/tpmproxy/tpm.sock"
+#include "options.h"
 
 struct backend;
 struct cmdattrs;
@@ -21,27 +17,15 @@ struct event;
 struct event_base;
 struct identity_table;
 struct listener;
+struct policy;
 struct resmgr;
 struct worker;
-
-struct options {
-	const char *tcti;
-	const char *sockets[DAEMON_MAX_SOCKETS];
-	size_t nsockets;
-	const char *config;
-	const char *pid_file;
-	bool foreground;
-	enum log_level log_level;
-	struct timeval partial_timeout;   /* a started frame must complete */
-	struct timeval shutdown_grace;    /* in-flight commands at SIGTERM */
-	unsigned reserve_object_slots;    /* left free for other TPM users */
-	unsigned reserve_session_slots;
-};
 
 TAILQ_HEAD(listener_list, listener);
 
 struct daemon {
 	struct options opts;
+	struct policy *policy;         /* configuration in force; swapped */
 	struct event_base *base;
 	struct backend *backend;
 	struct cmdattrs *attrs;
@@ -57,5 +41,14 @@ struct daemon {
 	struct event *ev_signals[3];
 	struct event *ev_grace;
 };
+
+/* Milliseconds as a timeval, for libevent timers. */
+static inline struct timeval
+daemon_ms(unsigned ms)
+{
+	struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000 };
+
+	return tv;
+}
 
 #endif

@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,16 +21,23 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 
+#include "config.h"
 #include "conn.h"
 #include "daemon.h"
 #include "log.h"
+#include "policy.h"
 
 #define LISTENER_BACKLOG 128
-#define LISTENER_MODE 0660
 
 struct listener {
 	TAILQ_ENTRY(listener) entry;
 	struct daemon *d;
+	char *name;                 /* the [socket] section */
+	mode_t mode;
+	uid_t uid;
+	gid_t gid;
+	bool has_owner;
+	bool keep;                  /* still configured (listener_sync) */
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	char tmp_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	struct evconnlistener *evl;
@@ -87,7 +95,7 @@ listener_accept_cb(struct evconnlistener *evl, evutil_socket_t fd,
 {
 	struct listener *l = arg;
 
-	conn_accept(l->d, l->path, fd);
+	conn_accept(l->d, l->name, fd);
 }
 
 /* Re-enable accepting after an EMFILE pause. */
@@ -148,10 +156,13 @@ listener_bind(struct listener *l)
 	if (fd < 0)
 		return -errno;
 	unlink(l->tmp_path);
-	old_umask = umask(0777 & ~LISTENER_MODE);
+	/* Never wider than configured, even for a moment; owner and mode
+	 * are final before the socket gets its real name. */
+	old_umask = umask(0777 & ~l->mode);
 	r = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
 	umask(old_umask);
-	if (r != 0 || chmod(l->tmp_path, LISTENER_MODE) != 0 ||
+	if (r != 0 || (l->has_owner && chown(l->tmp_path, l->uid, l->gid) != 0) ||
+	    chmod(l->tmp_path, l->mode) != 0 ||
 	    listen(fd, LISTENER_BACKLOG) != 0) {
 		r = -errno;
 		close(fd);
@@ -169,26 +180,35 @@ listener_bind(struct listener *l)
 	return 0;
 }
 
-/* Create a listener for path, not yet visible under that name. */
-int
-listener_create(struct daemon *d, const char *path)
+/* Create a listener for a [socket], not yet visible under its name. */
+static int
+listener_create(struct daemon *d, const struct config_socket *s)
 {
+	const char *path = s->path;
 	struct listener *l;
 	int r;
 
 	if (path[0] != '/') {
-		log_error("socket path %s is not absolute", path);
+		log_error("socket \"%s\": path %s is not absolute", s->name, path);
 		return -EINVAL;
 	}
 	l = calloc(1, sizeof(*l));
-	if (l == NULL)
+	if (l == NULL || (l->name = strdup(s->name)) == NULL) {
+		free(l);
 		return -ENOMEM;
+	}
 	l->d = d;
+	l->mode = s->mode;
+	l->uid = s->uid;
+	l->gid = s->gid;
+	l->has_owner = s->has_owner;
+	l->keep = true;
 	if (strlen(path) >= sizeof(l->path) ||
 	    (size_t)snprintf(l->tmp_path, sizeof(l->tmp_path), "%s.%ld.tmp",
 	        path, (long)getpid()) >= sizeof(l->tmp_path)) {
 		log_error("socket path %s is too long (at most %zu bytes)",
 		    path, sizeof(l->path) - 16);
+		free(l->name);
 		free(l);
 		return -ENAMETOOLONG;
 	}
@@ -204,6 +224,7 @@ listener_create(struct daemon *d, const char *path)
 			log_error("cannot listen on %s: %s", path, strerror(-r));
 		if (l->ev_retry != NULL)
 			event_free(l->ev_retry);
+		free(l->name);
 		free(l);
 		return r;
 	}
@@ -220,22 +241,11 @@ listener_publish(struct listener *l)
 		return -errno;
 	}
 	l->published = 1;
-	log_info("listening on %s", l->path);
+	log_info("socket \"%s\" listening on %s (mode %04o)", l->name, l->path,
+	    (unsigned)l->mode);
 	return 0;
 }
 
-/* Publish every listener; the daemon serves from now on. */
-int
-listener_publish_all(struct daemon *d)
-{
-	struct listener *l;
-
-	TAILQ_FOREACH(l, &d->listeners, entry) {
-		if (listener_publish(l) != 0)
-			return -EIO;
-	}
-	return 0;
-}
 
 /* Stop accepting and remove the socket file. */
 static void
@@ -247,7 +257,63 @@ listener_free(struct listener *l)
 		evconnlistener_free(l->evl);
 	unlink(l->published ? l->path : l->tmp_path);
 	event_free(l->ev_retry);
+	free(l->name);
 	free(l);
+}
+
+/* Whether a listener still serves a [socket] as configured. */
+static bool
+listener_matches(const struct listener *l, const struct config_socket *s)
+{
+	return strcmp(l->path, s->path) == 0 && l->mode == s->mode &&
+	    l->has_owner == s->has_owner &&
+	    (!s->has_owner || (l->uid == s->uid && l->gid == s->gid));
+}
+
+/* Make the listeners match the configuration in force: keep unchanged
+ * sockets and their clients, close removed or changed ones (and their
+ * connections), create and publish new ones. Returns -1 if a socket could
+ * not be created (start-up stops then; a reload goes on without it). */
+int
+listener_sync(struct daemon *d)
+{
+	const struct config *c = policy_config(d->policy);
+	struct listener *l, *next;
+	int status = 0;
+
+	TAILQ_FOREACH(l, &d->listeners, entry)
+		l->keep = false;
+	for (size_t i = 0; i < c->nsockets; i++) {
+		const struct config_socket *s = &c->sockets[i];
+
+		TAILQ_FOREACH(l, &d->listeners, entry) {
+			if (strcmp(l->name, s->name) == 0)
+				break;
+		}
+		if (l != NULL && listener_matches(l, s)) {
+			l->keep = true;
+			continue;
+		}
+		if (l != NULL) {
+			TAILQ_REMOVE(&d->listeners, l, entry);
+			conn_close_socket(d, l->name);
+			listener_free(l);
+		}
+		if (listener_create(d, s) != 0)
+			status = -1;
+	}
+	for (l = TAILQ_FIRST(&d->listeners); l != NULL; l = next) {
+		next = TAILQ_NEXT(l, entry);
+		if (!l->keep) {
+			log_info("socket \"%s\" removed", l->name);
+			TAILQ_REMOVE(&d->listeners, l, entry);
+			conn_close_socket(d, l->name);
+			listener_free(l);
+		} else if (!l->published && listener_publish(l) != 0) {
+			status = -1;
+		}
+	}
+	return status;
 }
 
 /* Stop accepting on every socket and remove the socket files. */

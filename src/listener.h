@@ -4,10 +4,8 @@
 #define TPMPROXY_LISTENER_H
 
 struct daemon;
-struct listener;
 
-int listener_create(struct daemon *d, const char *path);
-int listener_publish_all(struct daemon *d);
+int listener_sync(struct daemon *d);
 void listener_close_all(struct daemon *d);
 
 #endif

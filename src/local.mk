@@ -6,6 +6,8 @@ sbin_PROGRAMS += src/tpmproxyd
 TPMPROXYD_CORE = \
 	src/backend.c src/backend.h \
 	src/ccnames.c src/ccnames.h \
+	src/cgroup.c src/cgroup.h \
+	src/config.c src/config.h \
 	src/cmdattrs.c src/cmdattrs.h \
 	src/conn.c src/conn.h \
 	src/daemon.h \
@@ -13,6 +15,10 @@ TPMPROXYD_CORE = \
 	src/identity.c src/identity.h \
 	src/listener.c src/listener.h \
 	src/log.c src/log.h \
+	src/options.c src/options.h \
+	src/policy.c src/policy.h \
+	src/profile.c src/profile.h \
+	src/ratelimit.c src/ratelimit.h \
 	src/proxyrc.h \
 	src/resmgr.c src/resmgr.h src/resmgr-internal.h \
 	src/resmgr-commands.c src/resmgr-context.c src/resmgr-entries.c \

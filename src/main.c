@@ -2,8 +2,6 @@
 /* tpmproxyd: options, start-up order, the event loop and shutdown. */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
-#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,12 +17,15 @@
 
 #include "backend.h"
 #include "cmdattrs.h"
+#include "config.h"
 #include "conn.h"
 #include "daemon.h"
 #include "frame.h"
 #include "identity.h"
 #include "listener.h"
 #include "log.h"
+#include "options.h"
+#include "policy.h"
 #include "resmgr.h"
 #include "tpmcmd.h"
 #include "worker.h"
@@ -32,167 +33,11 @@
 /* Largest TPM buffer we accept from a TPM's self-description. */
 #define MAIN_MAX_TPM_BUFFER 65536
 
-enum {
-	OPT_PARTIAL_TIMEOUT = 256,
-	OPT_SHUTDOWN_GRACE,
-	OPT_RESERVE_OBJECTS,
-	OPT_RESERVE_SESSIONS,
-};
-
-
-
-static const struct option main_long_options[] = {
-	{ "tcti", required_argument, NULL, 't' },
-	{ "socket", required_argument, NULL, 's' },
-	{ "config", required_argument, NULL, 'c' },
-	{ "foreground", no_argument, NULL, 'f' },
-	{ "pid-file", required_argument, NULL, 'p' },
-	{ "log-level", required_argument, NULL, 'l' },
-	{ "partial-timeout", required_argument, NULL, OPT_PARTIAL_TIMEOUT },
-	{ "shutdown-grace", required_argument, NULL, OPT_SHUTDOWN_GRACE },
-	{ "reserve-object-slots", required_argument, NULL, OPT_RESERVE_OBJECTS },
-	{ "reserve-session-slots", required_argument, NULL,
-	    OPT_RESERVE_SESSIONS },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, 'V' },
-	{ NULL, 0, NULL, 0 },
-};
-
-/* Print usage to f. */
-static void
-main_usage(FILE *f)
+/* The configuration in force. */
+static const struct config *
+main_config(const struct daemon *d)
 {
-	fprintf(f,
-	    "usage: tpmproxyd [options]\n"
-	    "Share one TPM 2.0 among many unprivileged clients.\n\n"
-	    "  -t, --tcti CONF          backend TPM as a TCTI conf string\n"
-	    "                           (default %s)\n"
-	    "  -s, --socket PATH        serve clients on this unix socket;\n"
-	    "                           repeatable (default %s)\n"
-	    "  -c, --config FILE        configuration file\n"
-	    "  -f, --foreground         do not detach; log to stderr\n"
-	    "  -p, --pid-file FILE      write the daemon's pid to FILE\n"
-	    "  -l, --log-level LEVEL    error, warning, info (default), debug\n"
-	    "      --partial-timeout S  close a client whose command is not\n"
-	    "                           complete S seconds after it began (10)\n"
-	    "      --shutdown-grace S   on SIGTERM, wait at most S seconds for\n"
-	    "                           commands in flight (30)\n"
-	    "      --reserve-object-slots N   object slots left free for other\n"
-	    "                           TPM users (1)\n"
-	    "      --reserve-session-slots N  session slots left free (1)\n"
-	    "  -h, --help               show this help\n"
-	    "  -V, --version            show the version\n",
-	    DAEMON_DEFAULT_TCTI, DAEMON_DEFAULT_SOCKET);
-}
-
-/* Parse a positive number of seconds (fractions allowed) into tv. */
-static int
-main_parse_seconds(const char *s, struct timeval *tv)
-{
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno != 0 || end == s || *end != '\0' || !(v > 0) || v > 86400)
-		return -EINVAL;
-	tv->tv_sec = (time_t)v;
-	tv->tv_usec = (suseconds_t)((v - floor(v)) * 1e6);
-	return 0;
-}
-
-/* Parse a small count (0..64) for a slot reserve. */
-static unsigned
-main_parse_reserve(const char *name, const char *s)
-{
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v > 64)
-		fatalx("--%s: \"%s\" is not a number from 0 to 64", name, s);
-	return (unsigned)v;
-}
-
-/* Fill opts from the command line; exits on --help, --version or error. */
-static void
-main_parse_options(int argc, char **argv, struct options *opts)
-{
-	int ch;
-
-	opts->tcti = DAEMON_DEFAULT_TCTI;
-	opts->log_level = LOG_LEVEL_INFO;
-	opts->partial_timeout.tv_sec = 10;
-	opts->shutdown_grace.tv_sec = 30;
-	opts->reserve_object_slots = 1;
-	opts->reserve_session_slots = 1;
-	while ((ch = getopt_long(argc, argv, "t:s:c:fp:l:hV",
-	            main_long_options, NULL)) != -1) {
-		switch (ch) {
-		case 't':
-			opts->tcti = optarg;
-			break;
-		case 's':
-			if (opts->nsockets == DAEMON_MAX_SOCKETS)
-				fatalx("at most %d --socket options",
-				    DAEMON_MAX_SOCKETS);
-			opts->sockets[opts->nsockets++] = optarg;
-			break;
-		case 'c':
-			opts->config = optarg;
-			break;
-		case 'f':
-			opts->foreground = true;
-			break;
-		case 'p':
-			opts->pid_file = optarg;
-			break;
-		case 'l':
-			if (log_level_parse(optarg, &opts->log_level) != 0)
-				fatalx("--log-level: unknown level \"%s\" (error, "
-				    "warning, info, debug)", optarg);
-			break;
-		case OPT_PARTIAL_TIMEOUT:
-			if (main_parse_seconds(optarg, &opts->partial_timeout))
-				fatalx("--partial-timeout: \"%s\" is not a number "
-				    "of seconds", optarg);
-			break;
-		case OPT_SHUTDOWN_GRACE:
-			if (main_parse_seconds(optarg, &opts->shutdown_grace))
-				fatalx("--shutdown-grace: \"%s\" is not a number "
-				    "of seconds", optarg);
-			break;
-		case OPT_RESERVE_OBJECTS:
-			opts->reserve_object_slots = main_parse_reserve(
-			    "reserve-object-slots", optarg);
-			break;
-		case OPT_RESERVE_SESSIONS:
-			opts->reserve_session_slots = main_parse_reserve(
-			    "reserve-session-slots", optarg);
-			break;
-		case 'h':
-			main_usage(stdout);
-			exit(0);
-		case 'V':
-			printf("tpmproxyd %s\n", PACKAGE_VERSION);
-			exit(0);
-		default:
-			main_usage(stderr);
-			exit(2);
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "tpmproxyd: unexpected argument \"%s\"\n",
-		    argv[optind]);
-		main_usage(stderr);
-		exit(2);
-	}
-	if (opts->config != NULL)
-		fatalx("--config %s: configuration files are not supported by "
-		    "this version yet", opts->config);
-	if (opts->nsockets == 0)
-		opts->sockets[opts->nsockets++] = DAEMON_DEFAULT_SOCKET;
+	return policy_config(d->policy);
 }
 
 /* Detach, keeping the parent until the child is ready: the parent exits 0
@@ -277,7 +122,8 @@ main_prepare_tpm(struct daemon *d)
 		if (rc != TPM2_RC_SUCCESS && rc != TPM2_RC_INITIALIZE)
 			fatalx("TPM2_Startup failed: 0x%x", rc);
 	} else if ((rc & TSS2_RC_LAYER_MASK) != 0) {
-		fatalx("TPM backend \"%s\" does not answer", d->opts.tcti);
+		fatalx("TPM backend \"%s\" does not answer",
+		    main_config(d)->tcti);
 	}
 	d->max_command_size = main_tpm_size(d->backend,
 	    TPM2_PT_MAX_COMMAND_SIZE, "TPM2_PT_MAX_COMMAND_SIZE");
@@ -306,6 +152,8 @@ main_grace_cb(evutil_socket_t fd, short what, void *arg)
 static void
 main_begin_shutdown(struct daemon *d)
 {
+	struct timeval grace;
+
 	if (d->stopping)
 		return;
 	d->stopping = true;
@@ -316,10 +164,42 @@ main_begin_shutdown(struct daemon *d)
 		return;
 	}
 	log_info("waiting for %zu connections to finish", conn_count(d));
-	evtimer_add(d->ev_grace, &d->opts.shutdown_grace);
+	grace = daemon_ms(main_config(d)->shutdown_grace_ms);
+	evtimer_add(d->ev_grace, &grace);
 }
 
-/* SIGTERM/SIGINT stop the daemon; SIGHUP is reserved for reloading. */
+/* SIGHUP: read the configuration again. A bad one is reported and the
+ * old one stays; a good one replaces it, sockets appear and disappear,
+ * and changed limits apply to the next command. */
+static void
+main_reload(struct daemon *d)
+{
+	struct policy *old = d->policy, *next;
+	struct config *config;
+	char err[1024];
+
+	if (d->stopping)
+		return;
+	if (options_config(&d->opts, &config, err, sizeof(err)) != 0) {
+		log_error("reload failed, keeping the running configuration: %s",
+		    err);
+		return;
+	}
+	if (policy_new(config, &next, err, sizeof(err)) != 0) {
+		log_error("reload failed, keeping the running configuration: %s",
+		    err);
+		config_free(config);
+		return;
+	}
+	d->policy = next;
+	listener_sync(d);
+	conn_reconfigure(d);
+	policy_free(old);
+	log_info("configuration reloaded: %zu sockets",
+	    main_config(d)->nsockets);
+}
+
+/* SIGTERM/SIGINT stop the daemon; SIGHUP reloads the configuration. */
 static void
 main_signal_cb(evutil_socket_t sig, short what, void *arg)
 {
@@ -332,7 +212,7 @@ main_signal_cb(evutil_socket_t sig, short what, void *arg)
 		main_begin_shutdown(d);
 		break;
 	case SIGHUP:
-		log_info("SIGHUP: nothing to reload without a configuration file");
+		main_reload(d);
 		break;
 	}
 }
@@ -376,6 +256,7 @@ main_write_pid_file(const char *path)
 static void
 main_resmgr_limits(struct daemon *d, struct resmgr_limits *limits)
 {
+	const struct config *c = main_config(d);
 	uint32_t objects = 3, sessions = 3, gap = 0xff, active = 64;
 
 	/* TPM2 Part 2, 6.13: the minimum the TPM guarantees; the reference
@@ -385,10 +266,10 @@ main_resmgr_limits(struct daemon *d, struct resmgr_limits *limits)
 	tpmcmd_get_property(d->backend, TPM2_PT_CONTEXT_GAP_MAX, &gap);
 	tpmcmd_get_property(d->backend, TPM2_PT_ACTIVE_SESSIONS_MAX, &active);
 	memset(limits, 0, sizeof(*limits));
-	limits->object_slots = objects > d->opts.reserve_object_slots ?
-	    objects - d->opts.reserve_object_slots : 1;
-	limits->session_slots = sessions > d->opts.reserve_session_slots ?
-	    sessions - d->opts.reserve_session_slots : 1;
+	limits->object_slots = objects > c->reserve_object_slots ?
+	    objects - c->reserve_object_slots : 1;
+	limits->session_slots = sessions > c->reserve_session_slots ?
+	    sessions - c->reserve_session_slots : 1;
 	limits->context_gap_max = gap;
 	/* Sessions saved and abandoned must leave room for live ones. */
 	limits->max_client_saved = active / 2 > 1 ? active / 2 : 1;
@@ -404,9 +285,9 @@ main_start(struct daemon *d)
 	struct resmgr_limits limits;
 	int r;
 
-	r = backend_open(d->opts.tcti, &d->backend);
+	r = backend_open(main_config(d)->tcti, &d->backend);
 	if (r != 0)
-		fatalx("cannot open the TPM (--tcti %s)", d->opts.tcti);
+		fatalx("cannot open the TPM (tcti %s)", main_config(d)->tcti);
 	main_prepare_tpm(d);
 	main_resmgr_limits(d, &limits);
 	if (resmgr_new(d->backend, d->attrs, &limits, &d->rm) != 0)
@@ -418,16 +299,12 @@ main_start(struct daemon *d)
 	    identity_table_new(&d->identities) != 0)
 		fatalx("cannot create the event loop");
 	TAILQ_INIT(&d->listeners);
-	for (size_t i = 0; i < d->opts.nsockets; i++) {
-		if (listener_create(d, d->opts.sockets[i]) != 0)
-			exit(1);
-	}
+	if (listener_sync(d) != 0)
+		exit(1);
 	main_setup_signals(d);
 	r = worker_start(d->base, d->rm, conn_job_done, d, &d->worker);
 	if (r != 0)
 		fatalx("cannot start the TPM thread: %s", strerror(-r));
-	if (listener_publish_all(d) != 0)
-		exit(1);
 	main_write_pid_file(d->opts.pid_file);
 }
 
@@ -453,22 +330,40 @@ main_teardown(struct daemon *d)
 	libevent_global_shutdown();
 	if (d->opts.pid_file != NULL)
 		unlink(d->opts.pid_file);
+	policy_free(d->policy);
 }
 
 int
 main(int argc, char **argv)
 {
 	struct daemon d;
+	struct config *config;
+	char err[1024];
 	int ready_fd = -1;
 
 	memset(&d, 0, sizeof(d));
-	main_parse_options(argc, argv, &d.opts);
-	log_init(d.opts.log_level, true);
+	options_parse(argc, argv, &d.opts);
+	if (options_config(&d.opts, &config, err, sizeof(err)) != 0) {
+		fprintf(stderr, "tpmproxyd: %s\n", err);
+		return 1;
+	}
+	if (policy_new(config, &d.policy, err, sizeof(err)) != 0) {
+		fprintf(stderr, "tpmproxyd: %s\n", err);
+		config_free(config);
+		return 1;
+	}
+	if (d.opts.check_config) {
+		printf("%s: configuration ok\n",
+		    d.opts.config ? d.opts.config : "command line");
+		policy_free(d.policy);
+		return 0;
+	}
+	log_init(main_config(&d)->log_level, true);
 	if (!d.opts.foreground)
 		ready_fd = main_daemonize();
 	main_start(&d);
 	log_info("tpmproxyd %s serving TPM \"%s\"", PACKAGE_VERSION,
-	    d.opts.tcti);
+	    main_config(&d)->tcti);
 	main_detached(ready_fd);
 	if (event_base_dispatch(d.base) < 0)
 		fatalx("event loop failed");

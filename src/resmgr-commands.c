@@ -130,8 +130,7 @@ rm_context_load_session(struct resmgr *rm, struct rm_owner *o,
 		rm->stats.denied++;
 		return rm_error(rsp, cap, TPM2_RC_HANDLE + TPM2_RC_P + TPM2_RC_1);
 	}
-	if (o->quota.sessions != 0 &&
-	    o->group->used.sessions >= o->quota.sessions) {
+	if (rm_quota_full(o->quota.sessions, o->group->used.sessions)) {
 		rm->stats.over_quota++;
 		return rm_error(rsp, cap, TPM2_RC_SESSION_MEMORY);
 	}

@@ -140,6 +140,7 @@ uint32_t rm_context_handle(const uint8_t *context, size_t len);
 uint32_t rm_quota_check(struct resmgr *rm, struct rm_owner *o, uint32_t code,
     const uint8_t *cmd, size_t len, unsigned handles);
 uint32_t rm_quota_check_object(struct resmgr *rm, struct rm_owner *o);
+bool rm_quota_full(unsigned limit, unsigned used);
 void rm_quota_commit(struct resmgr *rm, struct rm_owner *o, uint32_t code,
     const uint8_t *cmd, size_t len, unsigned handles);
 

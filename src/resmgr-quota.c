@@ -10,11 +10,11 @@
 #include "proxyrc.h"
 #include "resmgr-internal.h"
 
-/* Whether a quota is set and reached. */
-static bool
+/* Whether a quota is reached. */
+bool
 rm_quota_full(unsigned limit, unsigned used)
 {
-	return limit != 0 && used >= limit;
+	return limit != RESMGR_NO_LIMIT && used >= limit;
 }
 
 /* The nvIndex a TPM2_NV_DefineSpace defines (TPM2 Part 3, 31.3: after the

@@ -4,6 +4,7 @@
 #ifndef TPMPROXY_RESMGR_H
 #define TPMPROXY_RESMGR_H
 
+#include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -19,7 +20,9 @@ struct resmgr_limits {
 	                              * beyond it the oldest is flushed */
 };
 
-/* What a group (a pod, else a socket) may hold at once; 0 is no limit. */
+/* What a group (a pod, else a socket) may hold at once: 0 is nothing,
+ * RESMGR_NO_LIMIT is no limit. */
+#define RESMGR_NO_LIMIT UINT_MAX
 struct resmgr_quota {
 	unsigned objects;       /* transient objects and sequences */
 	unsigned sessions;      /* sessions held by its connections */

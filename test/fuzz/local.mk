@@ -2,10 +2,11 @@
 # libFuzzer harnesses for every parser of untrusted bytes (needs clang).
 FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined \
 	-include $(top_builddir)/config.h -I$(top_srcdir)/src
-EXTRA_DIST += test/fuzz/fuzz-frame.c test/fuzz/run-fuzzers.sh \
+EXTRA_DIST += test/fuzz/fuzz-frame.c test/fuzz/fuzz-config.c \
+	test/fuzz/run-fuzzers.sh \
 	test/fuzz/corpus
 if HAVE_CLANG
-FUZZ_BINARIES = test/fuzz/fuzz-frame
+FUZZ_BINARIES = test/fuzz/fuzz-frame test/fuzz/fuzz-config
 check_SCRIPTS += $(FUZZ_BINARIES)
 CLEANFILES += $(FUZZ_BINARIES)
 TESTS += test/fuzz/run-fuzzers.sh
@@ -15,6 +16,12 @@ test/fuzz/fuzz-frame: $(FUZZ_FRAME_INPUTS) config.h
 	$(AM_V_CC)$(MKDIR_P) test/fuzz && \
 	$(CLANG) $(FUZZ_FLAGS) -o $@ $(FUZZ_FRAME_INPUTS)
 
+FUZZ_CONFIG_INPUTS = $(srcdir)/test/fuzz/fuzz-config.c $(srcdir)/src/config.c \
+	$(srcdir)/src/ccnames.c $(srcdir)/src/log.c
+test/fuzz/fuzz-config: $(FUZZ_CONFIG_INPUTS) $(srcdir)/src/config.h config.h
+	$(AM_V_CC)$(MKDIR_P) test/fuzz && \
+	$(CLANG) $(FUZZ_FLAGS) -I$(top_srcdir) -o $@ $(FUZZ_CONFIG_INPUTS)
+
 endif
 
 # Long runs: make fuzz FUZZ_SECONDS=600
@@ -22,3 +29,35 @@ fuzz: $(FUZZ_BINARIES)
 	top_builddir=$(abs_top_builddir) top_srcdir=$(abs_top_srcdir) \
 	FUZZ_SECONDS=$${FUZZ_SECONDS:-300} $(srcdir)/test/fuzz/run-fuzzers.sh
 .PHONY: fuzz
+
+# Pod identity and command profiles (src/cgroup.c, src/profile.c).
+EXTRA_DIST += test/fuzz/fuzz-cgroup.c test/fuzz/fuzz-profile.c
+if HAVE_CLANG
+FUZZ_BINARIES += test/fuzz/fuzz-cgroup test/fuzz/fuzz-profile
+
+FUZZ_CGROUP_INPUTS = $(srcdir)/test/fuzz/fuzz-cgroup.c $(srcdir)/src/cgroup.c
+test/fuzz/fuzz-cgroup: $(FUZZ_CGROUP_INPUTS) $(srcdir)/src/cgroup.h config.h
+	$(AM_V_CC)$(MKDIR_P) test/fuzz && \
+	$(CLANG) $(FUZZ_FLAGS) -o $@ $(FUZZ_CGROUP_INPUTS)
+
+FUZZ_PROFILE_INPUTS = $(srcdir)/test/fuzz/fuzz-profile.c \
+	$(srcdir)/src/profile.c $(srcdir)/src/frame.c
+test/fuzz/fuzz-profile: $(FUZZ_PROFILE_INPUTS) $(srcdir)/src/profile.h config.h
+	$(AM_V_CC)$(MKDIR_P) test/fuzz && \
+	$(CLANG) $(FUZZ_FLAGS) -o $@ $(FUZZ_PROFILE_INPUTS)
+endif
+
+# The resource manager's parsing and rewriting of client commands, against
+# a fake backend (in the harness).
+EXTRA_DIST += test/fuzz/fuzz-resmgr.c
+if HAVE_CLANG
+FUZZ_BINARIES += test/fuzz/fuzz-resmgr
+FUZZ_RESMGR_INPUTS = $(srcdir)/test/fuzz/fuzz-resmgr.c \
+	$(srcdir)/src/resmgr.c $(srcdir)/src/resmgr-commands.c \
+	$(srcdir)/src/resmgr-context.c $(srcdir)/src/resmgr-entries.c \
+	$(srcdir)/src/resmgr-quota.c $(srcdir)/src/cmdattrs.c \
+	$(srcdir)/src/tpmcmd.c $(srcdir)/src/frame.c $(srcdir)/src/log.c
+test/fuzz/fuzz-resmgr: $(FUZZ_RESMGR_INPUTS) config.h
+	$(AM_V_CC)$(MKDIR_P) test/fuzz && \
+	$(CLANG) $(FUZZ_FLAGS) -o $@ $(FUZZ_RESMGR_INPUTS) $(TSS2_MU_LIBS)
+endif

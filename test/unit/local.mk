@@ -22,10 +22,54 @@ test_unit_test_resmgr_LDADD = $(CMOCKA_LIBS) $(TSS2_MU_LIBS)
 endif
 
 if UNIT
+check_PROGRAMS += test/unit/test-config
+TESTS += test/unit/test-config
+test_unit_test_config_SOURCES = test/unit/test-config.c \
+	src/config.c src/config.h src/ccnames.c src/ccnames.h \
+	src/log.c src/log.h
+test_unit_test_config_CFLAGS = $(UNIT_CFLAGS)
+test_unit_test_config_LDFLAGS = $(UNIT_LINK_FLAGS)
+test_unit_test_config_LDADD = $(CMOCKA_LIBS)
+endif
+
+if UNIT
 check_PROGRAMS += test/unit/test-fairq
 TESTS += test/unit/test-fairq
 test_unit_test_fairq_SOURCES = test/unit/test-fairq.c src/fairq.c
 test_unit_test_fairq_CFLAGS = $(UNIT_CFLAGS)
 test_unit_test_fairq_LDFLAGS = $(UNIT_LINK_FLAGS)
 test_unit_test_fairq_LDADD = $(CMOCKA_LIBS)
+endif
+
+# Command profiles; the test also reads man/profiles.inc.txt.
+EXTRA_DIST += man/profiles.inc.txt
+if UNIT
+check_PROGRAMS += test/unit/test-profile
+TESTS += test/unit/test-profile
+test_unit_test_profile_SOURCES = test/unit/test-profile.c \
+	src/profile.c src/profile.h src/ccnames.c src/ccnames.h \
+	src/frame.c src/frame.h
+test_unit_test_profile_CFLAGS = $(UNIT_CFLAGS) $(TSS2_MU_CFLAGS)
+test_unit_test_profile_LDFLAGS = $(UNIT_LINK_FLAGS)
+test_unit_test_profile_LDADD = $(CMOCKA_LIBS)
+endif
+
+if UNIT
+check_PROGRAMS += test/unit/test-ratelimit
+TESTS += test/unit/test-ratelimit
+test_unit_test_ratelimit_SOURCES = test/unit/test-ratelimit.c \
+	src/ratelimit.c src/ratelimit.h
+test_unit_test_ratelimit_CFLAGS = $(UNIT_CFLAGS)
+test_unit_test_ratelimit_LDFLAGS = $(UNIT_LINK_FLAGS)
+test_unit_test_ratelimit_LDADD = $(CMOCKA_LIBS)
+endif
+
+if UNIT
+check_PROGRAMS += test/unit/test-cgroup
+TESTS += test/unit/test-cgroup
+test_unit_test_cgroup_SOURCES = test/unit/test-cgroup.c \
+	src/cgroup.c src/cgroup.h
+test_unit_test_cgroup_CFLAGS = $(UNIT_CFLAGS)
+test_unit_test_cgroup_LDFLAGS = $(UNIT_LINK_FLAGS)
+test_unit_test_cgroup_LDADD = $(CMOCKA_LIBS)
 endif

@@ -333,6 +333,8 @@ setup(void **state)
 	};
 
 	assert_non_null(f);
+	f->quota.objects = f->quota.sessions = RESMGR_NO_LIMIT;
+	f->quota.saved = f->quota.nv_indices = RESMGR_NO_LIMIT;
 	memset(&tpm, 0, sizeof(tpm));
 	assert_int_equal(cmdattrs_from_list(attr_list,
 	    sizeof(attr_list) / sizeof(attr_list[0]), &f->attrs), 0);
@@ -865,7 +867,8 @@ resmgr_execute_malformed_commands(void **state)
 	/* A declared size that disagrees with the bytes handed over. */
 	len = cmd(f, TPM2_CC_GetRandom, 0, 0, 0);
 	frame_put_u32(f->cmd + 2, 4);
-	struct resmgr_client one = { .owner = 1, .identity = 1, .group = 1 };
+	struct resmgr_client one = { .owner = 1, .identity = 1, .group = 1,
+		.quota = f->quota };
 	assert_int_equal(resmgr_execute(f->rm, &one, f->cmd, len, f->rsp,
 	    sizeof(f->rsp)), 10);
 	assert_int_equal(frame_get_u32(f->rsp + 6), PROXY_RC_MALFORMED);
