@@ -29,12 +29,14 @@
 
 #include "cgroup.h"
 #include "config.h"
+#include "control.h"
 #include "daemon.h"
 #include "frame.h"
 #include "identity.h"
 #include "log.h"
 #include "policy.h"
 #include "proxyrc.h"
+#include "stats.h"
 #include "worker.h"
 
 #define CONN_BUCKETS 256
@@ -56,6 +58,7 @@ struct conn {
 	bool over_limit;            /* beyond max-connections: refuse */
 	int64_t delayed_us;         /* held back so far for this command */
 	uint64_t commands;
+	struct timespec since;
 	LIST_ENTRY(conn) bucket_entry;
 	TAILQ_ENTRY(conn) all_entry;
 };
@@ -110,6 +113,16 @@ static const struct config_socket *
 conn_socket(const struct conn *c)
 {
 	return policy_socket(c->d->policy, c->socket_name);
+}
+
+/* The socket's counters (looked up each time: the table may move). */
+static struct stats_socket *
+conn_stats(const struct conn *c)
+{
+	static struct stats_socket dummy;   /* out of memory: count nowhere */
+	struct stats_socket *ss = stats_socket(c->d->stats, c->socket_name);
+
+	return ss != NULL ? ss : &dummy;
 }
 
 /* Fill in who a job is for. */
@@ -215,6 +228,7 @@ conn_answer(struct conn *c, struct evbuffer *in, size_t size, uint32_t rc)
 	evbuffer_drain(in, size);
 	frame_error_response(rsp, sizeof(rsp), rc);
 	c->commands++;
+	conn_stats(c)->commands++;
 	if (bufferevent_write(c->bev, rsp, sizeof(rsp)) != 0)
 		c->closing = true;
 }
@@ -267,6 +281,7 @@ conn_dispatch(struct conn *c, const struct config_socket *s,
 		log_warnx("id=%llu socket=%s: over max-connections (%u)",
 		    (unsigned long long)c->id, c->socket_name,
 		    s->max_connections);
+		conn_stats(c)->over_quota++;
 		conn_answer(c, in, size, PROXY_RC(TPM2_RC_RETRY));
 		c->closing = true;
 		return false;
@@ -280,15 +295,19 @@ conn_dispatch(struct conn *c, const struct config_socket *s,
 	switch (policy_check_command(c->d->policy, s, c->group, bytes, size,
 	    &now, c->delayed_us, &wait_us)) {
 	case POLICY_DENY:
+		conn_stats(c)->denied++;
 		conn_answer(c, in, size, PROXY_RC(TPM2_RC_COMMAND_CODE));
 		return false;
 	case POLICY_RETRY:
 		log_info("id=%llu socket=%s: over the rate limit",
 		    (unsigned long long)c->id, c->socket_name);
+		conn_stats(c)->rate_limited++;
 		c->delayed_us = 0;
 		conn_answer(c, in, size, PROXY_RC(TPM2_RC_RETRY));
 		return false;
 	case POLICY_DELAY:
+		if (c->delayed_us == 0)
+			conn_stats(c)->delayed++;
 		/* Hold it (and stop reading) until a token is due. */
 		c->delayed_us += wait_us;
 		tv.tv_sec = (time_t)(wait_us / 1000000);
@@ -463,6 +482,7 @@ conn_accept(struct daemon *d, const char *socket_name, int fd)
 	}
 	c->id = ++d->next_conn_id;
 	c->d = d;
+	clock_gettime(CLOCK_MONOTONIC, &c->since);
 	c->bev = bufferevent_socket_new(d->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	if (c->bev == NULL)
 		close(fd);
@@ -483,6 +503,7 @@ conn_accept(struct daemon *d, const char *socket_name, int fd)
 	bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
 	bufferevent_enable(c->bev, EV_READ);
 	conn_arm_idle(c);
+	conn_stats(c)->connections++;
 	log_info("connect id=%llu socket=%s uid=%ld gid=%ld pid=%ld%s%s",
 	    (unsigned long long)c->id, socket_name, (long)c->peer.uid,
 	    (long)c->peer.gid, (long)c->peer.pid, c->pod[0] ? " pod=" : "",
@@ -494,8 +515,15 @@ void
 conn_job_done(struct job *job, void *arg)
 {
 	struct daemon *d = arg;
+	struct stats_socket *ss;
+	int64_t latency;
 	struct conn *c;
+	uint32_t rc;
 
+	if (job->type == JOB_SNAPSHOT) {
+		control_job_done(d, job);
+		return;
+	}
 	if (job->type != JOB_COMMAND ||
 	    (c = conn_find(d, job->client.owner)) == NULL) {
 		job_free(job);
@@ -503,6 +531,16 @@ conn_job_done(struct job *job, void *arg)
 	}
 	c->in_flight = false;
 	c->commands++;
+	ss = conn_stats(c);
+	ss->commands++;
+	latency = (int64_t)(job->finished.tv_sec - job->queued.tv_sec) * 1000000 +
+	    (job->finished.tv_nsec - job->queued.tv_nsec) / 1000;
+	stats_latency(ss, latency > 0 ? (uint64_t)latency : 0);
+	rc = frame_get_u32(job->rsp + 6);
+	if (rc == PROXY_RC(TPM2_RC_OBJECT_MEMORY) ||
+	    rc == PROXY_RC(TPM2_RC_SESSION_MEMORY) ||
+	    rc == PROXY_RC(TPM2_RC_NV_SPACE))
+		ss->over_quota++;
 	if (bufferevent_write(c->bev, job->rsp, job->rsp_len) != 0) {
 		job_free(job);
 		conn_drop(c, "cannot queue the response");
@@ -579,4 +617,30 @@ size_t
 conn_count(const struct daemon *d)
 {
 	return d->conns->count;
+}
+
+/* Describe up to max connections; returns how many there are. */
+size_t
+conn_list(const struct daemon *d, struct conn_info *out, size_t max)
+{
+	const struct conn *c;
+	size_t n = 0;
+
+	TAILQ_FOREACH(c, &d->conns->all, all_entry) {
+		if (n < max) {
+			struct conn_info *i = &out[n];
+
+			i->id = c->id;
+			i->socket = c->socket_name;
+			i->pod = c->pod;
+			i->uid = (long)c->peer.uid;
+			i->gid = (long)c->peer.gid;
+			i->pid = (long)c->peer.pid;
+			i->commands = c->commands;
+			i->in_flight = c->in_flight;
+			i->since = c->since;
+		}
+		n++;
+	}
+	return n;
 }

@@ -4,9 +4,23 @@
 #define TPMPROXY_CONN_H
 
 #include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
 
 struct daemon;
 struct job;
+
+/* One connection as tpmproxyctl clients shows it. */
+struct conn_info {
+	uint64_t id;
+	const char *socket;      /* valid until the loop runs again */
+	const char *pod;         /* "" outside pods */
+	long uid, gid, pid;
+	uint64_t commands;
+	int in_flight;
+	struct timespec since;   /* CLOCK_MONOTONIC */
+};
 
 int conn_table_new(struct daemon *d);
 void conn_table_free(struct daemon *d);
@@ -17,5 +31,6 @@ void conn_close_all(struct daemon *d);
 void conn_close_socket(struct daemon *d, const char *socket_name);
 void conn_reconfigure(struct daemon *d);
 size_t conn_count(const struct daemon *d);
+size_t conn_list(const struct daemon *d, struct conn_info *out, size_t max);
 
 #endif

@@ -7,11 +7,14 @@
 #include <stdint.h>
 #include <sys/queue.h>
 #include <sys/time.h>
+#include <time.h>
 
 #include "options.h"
 
 struct backend;
 struct cmdattrs;
+struct control;
+struct stats;
 struct conn_table;
 struct event;
 struct event_base;
@@ -38,6 +41,12 @@ struct daemon {
 	uint32_t max_response_size;
 	uint64_t next_conn_id;
 	bool stopping;
+	struct stats *stats;           /* per-socket counters (loop thread) */
+	struct control *control;       /* NULL without control-socket */
+	int (*reload)(struct daemon *d);
+	struct timespec started;       /* CLOCK_MONOTONIC */
+	char tpm_vendor[32];
+	char tpm_firmware[32];
 	struct event *ev_signals[3];
 	struct event *ev_grace;
 };

@@ -10,6 +10,7 @@ TPMPROXYD_CORE = \
 	src/config.c src/config.h \
 	src/cmdattrs.c src/cmdattrs.h \
 	src/conn.c src/conn.h \
+	src/control.c src/control.h \
 	src/daemon.h \
 	src/frame.c src/frame.h \
 	src/identity.c src/identity.h \
@@ -24,6 +25,7 @@ TPMPROXYD_CORE = \
 	src/resmgr-commands.c src/resmgr-context.c src/resmgr-entries.c \
 	src/resmgr-quota.c \
 	src/fairq.c src/fairq.h \
+	src/stats.c src/stats.h \
 	src/tpmcmd.c src/tpmcmd.h \
 	src/worker.c src/worker.h
 

@@ -19,6 +19,7 @@
 #include "cmdattrs.h"
 #include "config.h"
 #include "conn.h"
+#include "control.h"
 #include "daemon.h"
 #include "frame.h"
 #include "identity.h"
@@ -27,6 +28,7 @@
 #include "options.h"
 #include "policy.h"
 #include "resmgr.h"
+#include "stats.h"
 #include "tpmcmd.h"
 #include "worker.h"
 
@@ -108,6 +110,28 @@ main_tpm_size(struct backend *be, uint32_t property, const char *name)
 	return value;
 }
 
+/* The TPM's vendor and firmware version, for tpmproxyctl status. */
+static void
+main_tpm_identity(struct daemon *d)
+{
+	uint32_t vendor = 0, fw1 = 0, fw2 = 0;
+	char id[5];
+
+	tpmcmd_get_property(d->backend, TPM2_PT_MANUFACTURER, &vendor);
+	tpmcmd_get_property(d->backend, TPM2_PT_FIRMWARE_VERSION_1, &fw1);
+	tpmcmd_get_property(d->backend, TPM2_PT_FIRMWARE_VERSION_2, &fw2);
+	/* TPM2 Part 2, 6.13: four ASCII characters, NUL-padded. */
+	for (int i = 0; i < 4; i++) {
+		char ch = (char)(vendor >> (24 - 8 * i));
+
+		id[i] = ch >= 0x20 && ch < 0x7f ? ch : ' ';
+	}
+	id[4] = '\0';
+	snprintf(d->tpm_vendor, sizeof(d->tpm_vendor), "%s", id);
+	snprintf(d->tpm_firmware, sizeof(d->tpm_firmware), "%08x.%08x", fw1,
+	    fw2);
+}
+
 /* Make sure the TPM is started and learn its sizes and commands. */
 static void
 main_prepare_tpm(struct daemon *d)
@@ -131,6 +155,7 @@ main_prepare_tpm(struct daemon *d)
 	    TPM2_PT_MAX_RESPONSE_SIZE, "TPM2_PT_MAX_RESPONSE_SIZE");
 	if (cmdattrs_load(d->backend, &d->attrs) != 0)
 		fatalx("cannot read the TPM's command attributes");
+	main_tpm_identity(d);
 	log_info("TPM ready: %zu commands, max command %u bytes, max response "
 	    "%u bytes", cmdattrs_count(d->attrs), d->max_command_size,
 	    d->max_response_size);
@@ -158,6 +183,7 @@ main_begin_shutdown(struct daemon *d)
 		return;
 	d->stopping = true;
 	listener_close_all(d);
+	control_close(d);
 	conn_shutdown_all(d);
 	if (conn_count(d) == 0) {
 		event_base_loopexit(d->base, NULL);
@@ -171,7 +197,7 @@ main_begin_shutdown(struct daemon *d)
 /* SIGHUP: read the configuration again. A bad one is reported and the
  * old one stays; a good one replaces it, sockets appear and disappear,
  * and changed limits apply to the next command. */
-static void
+static int
 main_reload(struct daemon *d)
 {
 	struct policy *old = d->policy, *next;
@@ -179,17 +205,17 @@ main_reload(struct daemon *d)
 	char err[1024];
 
 	if (d->stopping)
-		return;
+		return -1;
 	if (options_config(&d->opts, &config, err, sizeof(err)) != 0) {
 		log_error("reload failed, keeping the running configuration: %s",
 		    err);
-		return;
+		return -1;
 	}
 	if (policy_new(config, &next, err, sizeof(err)) != 0) {
 		log_error("reload failed, keeping the running configuration: %s",
 		    err);
 		config_free(config);
-		return;
+		return -1;
 	}
 	d->policy = next;
 	listener_sync(d);
@@ -197,6 +223,7 @@ main_reload(struct daemon *d)
 	policy_free(old);
 	log_info("configuration reloaded: %zu sockets",
 	    main_config(d)->nsockets);
+	return 0;
 }
 
 /* SIGTERM/SIGINT stop the daemon; SIGHUP reloads the configuration. */
@@ -212,7 +239,7 @@ main_signal_cb(evutil_socket_t sig, short what, void *arg)
 		main_begin_shutdown(d);
 		break;
 	case SIGHUP:
-		main_reload(d);
+		(void)main_reload(d);
 		break;
 	}
 }
@@ -292,6 +319,10 @@ main_start(struct daemon *d)
 	main_resmgr_limits(d, &limits);
 	if (resmgr_new(d->backend, d->attrs, &limits, &d->rm) != 0)
 		fatalx("out of memory");
+	if (stats_new(&d->stats) != 0)
+		fatalx("out of memory");
+	d->reload = main_reload;
+	clock_gettime(CLOCK_MONOTONIC, &d->started);
 	if (evthread_use_pthreads() != 0)
 		fatalx("libevent has no pthreads support");
 	d->base = event_base_new();
@@ -301,6 +332,10 @@ main_start(struct daemon *d)
 	TAILQ_INIT(&d->listeners);
 	if (listener_sync(d) != 0)
 		exit(1);
+	if (main_config(d)->control_socket != NULL &&
+	    control_open(d, main_config(d)->control_socket) != 0)
+		fatalx("cannot create the control socket %s",
+		    main_config(d)->control_socket);
 	main_setup_signals(d);
 	r = worker_start(d->base, d->rm, conn_job_done, d, &d->worker);
 	if (r != 0)
@@ -316,6 +351,7 @@ main_teardown(struct daemon *d)
 	listener_close_all(d);
 	conn_close_all(d);
 	worker_stop(d->worker);
+	control_close(d);
 	resmgr_free(d->rm);
 	cmdattrs_free(d->attrs);
 	log_info("stopped; %llu TPM commands sent",
@@ -325,6 +361,7 @@ main_teardown(struct daemon *d)
 		event_free(d->ev_signals[i]);
 	event_free(d->ev_grace);
 	conn_table_free(d);
+	stats_free(d->stats);
 	identity_table_free(d->identities);
 	event_base_free(d->base);
 	libevent_global_shutdown();

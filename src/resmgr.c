@@ -479,6 +479,53 @@ resmgr_stats(const struct resmgr *rm)
 	return &rm->stats;
 }
 
+/* Copy the counters and what each connection holds, for status output. */
+int
+resmgr_snapshot(const struct resmgr *rm, struct resmgr_snapshot *out)
+{
+	const struct backend_stats *bs = backend_stats(rm->be);
+	const struct rm_owner *o;
+	const struct rm_entry *e;
+	size_t n = 0;
+
+	memset(out, 0, sizeof(*out));
+	out->stats = rm->stats;
+	out->tpm_commands = bs->commands;
+	out->backend_reopens = bs->reopens;
+	out->loaded_objects = (unsigned)rm->nloaded_objects;
+	out->loaded_sessions = (unsigned)rm->nloaded_sessions;
+	out->object_slots = rm->limits.object_slots;
+	out->session_slots = rm->limits.session_slots;
+	TAILQ_FOREACH(e, &rm->client_saved, owner_entry)
+		out->client_saved++;
+	TAILQ_FOREACH(o, &rm->owners, entry)
+		n++;
+	out->owners = calloc(n ? n : 1, sizeof(*out->owners));
+	if (out->owners == NULL)
+		return -ENOMEM;
+	TAILQ_FOREACH(o, &rm->owners, entry) {
+		struct resmgr_owner_usage *u = &out->owners[out->nowners++];
+
+		u->owner = o->id;
+		TAILQ_FOREACH(e, &o->entries, owner_entry) {
+			if (e->kind == RM_SESSION)
+				u->sessions++;
+			else
+				u->objects++;
+		}
+	}
+	return 0;
+}
+
+/* Free what resmgr_snapshot allocated. */
+void
+resmgr_snapshot_free(struct resmgr_snapshot *s)
+{
+	free(s->owners);
+	s->owners = NULL;
+	s->nowners = 0;
+}
+
 /* Flush what every owner and identity holds and free the manager. */
 void
 resmgr_free(struct resmgr *rm)

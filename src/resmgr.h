@@ -50,6 +50,25 @@ struct resmgr_stats {
 	uint64_t over_quota;    /* commands refused by a group quota */
 };
 
+/* What one connection holds (for tpmproxyctl clients). */
+struct resmgr_owner_usage {
+	uint64_t owner;
+	unsigned objects;        /* objects and sequences */
+	unsigned sessions;
+};
+
+/* The resource manager's state at one moment, taken on the TPM thread. */
+struct resmgr_snapshot {
+	struct resmgr_stats stats;
+	uint64_t tpm_commands;   /* sent to the TPM, retries included */
+	uint64_t backend_reopens;
+	unsigned loaded_objects, loaded_sessions;
+	unsigned object_slots, session_slots;
+	unsigned client_saved;
+	struct resmgr_owner_usage *owners;
+	size_t nowners;
+};
+
 int resmgr_new(struct backend *be, const struct cmdattrs *attrs,
     const struct resmgr_limits *limits, struct resmgr **out);
 size_t resmgr_execute(struct resmgr *rm, const struct resmgr_client *client,
@@ -60,6 +79,8 @@ size_t resmgr_loaded(const struct resmgr *rm);
 int resmgr_group_usage(const struct resmgr *rm, uint64_t group,
     struct resmgr_quota *usage);
 const struct resmgr_stats *resmgr_stats(const struct resmgr *rm);
+int resmgr_snapshot(const struct resmgr *rm, struct resmgr_snapshot *out);
+void resmgr_snapshot_free(struct resmgr_snapshot *s);
 void resmgr_free(struct resmgr *rm);
 
 #endif

@@ -84,9 +84,16 @@ worker_run(struct worker *w, struct job *job)
 	case JOB_COMMAND:
 		job->rsp_len = resmgr_execute(w->rm, &job->client, job->cmd,
 		    job->cmd_len, job->rsp, job->rsp_cap);
+		job->has_usage = resmgr_group_usage(w->rm, job->client.group,
+		    &job->usage) == 0;
 		break;
 	case JOB_OWNER_GONE:
 		resmgr_owner_gone(w->rm, job->client.owner);
+		break;
+	case JOB_SNAPSHOT:
+		if (job->snapshot != NULL &&
+		    resmgr_snapshot(w->rm, job->snapshot) != 0)
+			resmgr_snapshot_free(job->snapshot);
 		break;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &job->finished);

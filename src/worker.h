@@ -3,6 +3,7 @@
 #ifndef TPMPROXY_WORKER_H
 #define TPMPROXY_WORKER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/queue.h>
@@ -17,6 +18,7 @@ struct worker;
 enum job_type {
 	JOB_COMMAND,      /* run cmd for owner, fill rsp */
 	JOB_OWNER_GONE,   /* flush everything owner left in the TPM */
+	JOB_SNAPSHOT,     /* copy the resource manager's state into snapshot */
 };
 
 /* A job carries identity and bytes only, never a pointer into connection
@@ -31,6 +33,12 @@ struct job {
 	uint8_t *rsp;
 	size_t rsp_len;
 	size_t rsp_cap;
+	bool has_usage;                /* usage: the group after the job */
+	struct resmgr_quota usage;
+	struct resmgr_snapshot *snapshot;   /* JOB_SNAPSHOT: filled, the
+	                                     * loop's to free */
+	uint64_t requester;                 /* JOB_SNAPSHOT: the control
+	                                     * client that asked */
 	struct timespec queued;
 	struct timespec started;
 	struct timespec finished;
