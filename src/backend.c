@@ -59,6 +59,7 @@ backend_open(const char *conf, struct backend **out)
 		backend_free(be);
 		return r;
 	}
+	be->stats.up = 1;
 	*out = be;
 	return 0;
 }
@@ -81,8 +82,11 @@ backend_roundtrip(struct backend *be, const uint8_t *cmd, size_t cmd_len,
 	size_t cap = *rsp_len;
 
 	if (be->tcti == NULL) {
-		if (backend_connect(be) != 0)
+		if (backend_connect(be) != 0) {
+			be->stats.failures++;
+			be->stats.up = 0;
 			return -EIO;
+		}
 		be->stats.reopens++;
 		log_info("reopened TPM backend \"%s\"", be->conf);
 	}
@@ -95,13 +99,18 @@ backend_roundtrip(struct backend *be, const uint8_t *cmd, size_t cmd_len,
 		log_error("TPM backend \"%s\" failed: %s", be->conf,
 		    Tss2_RC_Decode(rc));
 		backend_disconnect(be);
+		be->stats.failures++;
+		be->stats.up = 0;
 		return -EIO;
 	}
 	if (cap < FRAME_HEADER_SIZE) {
 		log_error("TPM backend returned a %zu-byte response", cap);
+		be->stats.failures++;
+		be->stats.up = 0;
 		return -EIO;
 	}
 	*rsp_len = cap;
+	be->stats.up = 1;
 	return 0;
 }
 

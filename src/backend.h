@@ -12,6 +12,8 @@ struct backend_stats {
 	uint64_t commands;   /* commands sent to the TPM, retries included */
 	uint64_t retries;    /* resends after RETRY/YIELDED/TESTING */
 	uint64_t reopens;    /* TCTI reopened after an I/O failure */
+	uint64_t failures;   /* round trips that failed */
+	int up;              /* the last round trip worked */
 };
 
 int backend_open(const char *conf, struct backend **out);

@@ -34,6 +34,7 @@
 #include "frame.h"
 #include "identity.h"
 #include "log.h"
+#include "metrics.h"
 #include "policy.h"
 #include "proxyrc.h"
 #include "stats.h"
@@ -521,7 +522,10 @@ conn_job_done(struct job *job, void *arg)
 	uint32_t rc;
 
 	if (job->type == JOB_SNAPSHOT) {
-		control_job_done(d, job);
+		if (job->requester == METRICS_REQUESTER)
+			metrics_job_done(d, job);
+		else
+			control_job_done(d, job);
 		return;
 	}
 	if (job->type != JOB_COMMAND ||

@@ -14,6 +14,7 @@
 struct backend;
 struct cmdattrs;
 struct control;
+struct metrics;
 struct stats;
 struct conn_table;
 struct event;
@@ -43,6 +44,7 @@ struct daemon {
 	bool stopping;
 	struct stats *stats;           /* per-socket counters (loop thread) */
 	struct control *control;       /* NULL without control-socket */
+	struct metrics *metrics;       /* NULL without metrics-listen */
 	int (*reload)(struct daemon *d);
 	struct timespec started;       /* CLOCK_MONOTONIC */
 	char tpm_vendor[32];

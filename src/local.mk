@@ -16,6 +16,7 @@ TPMPROXYD_CORE = \
 	src/identity.c src/identity.h \
 	src/listener.c src/listener.h \
 	src/log.c src/log.h \
+	src/metrics.c src/metrics.h \
 	src/options.c src/options.h \
 	src/policy.c src/policy.h \
 	src/profile.c src/profile.h \

@@ -25,6 +25,7 @@
 #include "identity.h"
 #include "listener.h"
 #include "log.h"
+#include "metrics.h"
 #include "options.h"
 #include "policy.h"
 #include "resmgr.h"
@@ -184,6 +185,7 @@ main_begin_shutdown(struct daemon *d)
 	d->stopping = true;
 	listener_close_all(d);
 	control_close(d);
+	metrics_close(d);
 	conn_shutdown_all(d);
 	if (conn_count(d) == 0) {
 		event_base_loopexit(d->base, NULL);
@@ -340,6 +342,9 @@ main_start(struct daemon *d)
 	r = worker_start(d->base, d->rm, conn_job_done, d, &d->worker);
 	if (r != 0)
 		fatalx("cannot start the TPM thread: %s", strerror(-r));
+	if (main_config(d)->metrics_listen != NULL &&
+	    metrics_open(d, main_config(d)->metrics_listen) != 0)
+		exit(1);
 	main_write_pid_file(d->opts.pid_file);
 }
 
@@ -350,6 +355,7 @@ main_teardown(struct daemon *d)
 {
 	listener_close_all(d);
 	conn_close_all(d);
+	metrics_close(d);
 	worker_stop(d->worker);
 	control_close(d);
 	resmgr_free(d->rm);

@@ -492,6 +492,8 @@ resmgr_snapshot(const struct resmgr *rm, struct resmgr_snapshot *out)
 	out->stats = rm->stats;
 	out->tpm_commands = bs->commands;
 	out->backend_reopens = bs->reopens;
+	out->backend_failures = bs->failures;
+	out->backend_up = bs->up;
 	out->loaded_objects = (unsigned)rm->nloaded_objects;
 	out->loaded_sessions = (unsigned)rm->nloaded_sessions;
 	out->object_slots = rm->limits.object_slots;

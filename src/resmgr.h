@@ -62,6 +62,8 @@ struct resmgr_snapshot {
 	struct resmgr_stats stats;
 	uint64_t tpm_commands;   /* sent to the TPM, retries included */
 	uint64_t backend_reopens;
+	uint64_t backend_failures;
+	int backend_up;
 	unsigned loaded_objects, loaded_sessions;
 	unsigned object_slots, session_slots;
 	unsigned client_saved;
