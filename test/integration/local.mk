@@ -31,3 +31,20 @@ dist_check_SCRIPTS += \
 	test/integration/rmlib.py \
 	test/integration/rm-pytss-worker.py
 dist_check_DATA += test/integration/rmlib.sh
+
+# Policy suite (issue #4): configuration files, command profiles, quotas,
+# connections, rate limits, fairness, timeouts and reload, each against a
+# daemon started with --config. Longest first for `make -j check`.
+POL_INTEGRATION_TESTS = \
+	test/integration/pol-fairness.sh \
+	test/integration/pol-profiles.sh \
+	test/integration/pol-quotas.sh \
+	test/integration/pol-config.sh \
+	test/integration/pol-rate.sh \
+	test/integration/pol-reload.sh \
+	test/integration/pol-timeouts.sh \
+	test/integration/pol-connections.sh
+INTEGRATION_TESTS += $(POL_INTEGRATION_TESTS)
+dist_check_SCRIPTS += test/integration/pollib.py
+dist_check_DATA += test/integration/pollib.sh
+
