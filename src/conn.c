@@ -27,7 +27,9 @@
 
 #include <tss2/tss2_tpm2_types.h>
 
+#include "audit.h"
 #include "cgroup.h"
+#include "cmdattrs.h"
 #include "config.h"
 #include "control.h"
 #include "daemon.h"
@@ -126,6 +128,54 @@ conn_stats(const struct conn *c)
 	return ss != NULL ? ss : &dummy;
 }
 
+/* A record about this connection, with who it is filled in. */
+static void
+conn_audit_init(const struct conn *c, struct audit_record *r,
+    const char *event)
+{
+	memset(r, 0, sizeof(*r));
+	r->event = event;
+	r->socket = c->socket_name;
+	r->pod = c->pod[0] ? c->pod : NULL;
+	r->uid = c->peer.pid > 0 ? (long)c->peer.uid : -1;
+	r->gid = c->peer.pid > 0 ? (long)c->peer.gid : -1;
+	r->pid = c->peer.pid > 0 ? (long)c->peer.pid : -1;
+	r->conn = c->id;
+}
+
+/* Audit a security event of this connection (no command). */
+static void
+conn_audit_event(const struct conn *c, const char *event, const char *detail)
+{
+	struct audit_record r;
+
+	if (c->d->audit == NULL)
+		return;
+	conn_audit_init(c, &r, event);
+	r.detail = detail;
+	audit_record(c->d->audit, &r);
+}
+
+/* Audit a command answered without the TPM (denied, over the rate...). */
+static void
+conn_audit_answer(const struct conn *c, const char *event, const uint8_t *cmd,
+    size_t len, uint32_t rc, const char *detail)
+{
+	struct audit_record r;
+
+	if (c->d->audit == NULL)
+		return;
+	conn_audit_init(c, &r, event);
+	r.has_command = true;
+	r.code = frame_get_u32(cmd + 6);
+	r.has_rc = true;
+	r.rc = rc;
+	r.bytes_in = len;
+	r.bytes_out = FRAME_HEADER_SIZE;
+	r.detail = detail;
+	audit_record(c->d->audit, &r);
+}
+
 /* Fill in who a job is for. */
 static void
 conn_job_client(const struct conn *c, struct job *job)
@@ -155,6 +205,8 @@ conn_free(struct conn *c)
 	log_info("disconnect id=%llu socket=%s pid=%ld commands=%llu",
 	    (unsigned long long)c->id, c->socket_name, (long)c->peer.pid,
 	    (unsigned long long)c->commands);
+	if (c->group != NULL)
+		conn_audit_event(c, "disconnect", NULL);
 	if (c->group != NULL && (c->commands > 0 || c->in_flight)) {
 		/* Same group as its commands: queued behind the last one. */
 		gone = job_new(JOB_OWNER_GONE, c->id, NULL, 0, 0);
@@ -183,7 +235,18 @@ conn_free(struct conn *c)
 		event_base_loopexit(d->base, NULL);
 }
 
-/* Close after a framing violation or timeout, saying why. */
+/* Close after a framing violation or timeout, saying why (event names
+ * the audit record: malformed, timeout, removed, error). */
+static void
+conn_drop_event(struct conn *c, const char *event, const char *why)
+{
+	conn_audit_event(c, event, why);
+	log_warnx("closing id=%llu socket=%s pid=%ld: %s",
+	    (unsigned long long)c->id, c->socket_name, (long)c->peer.pid, why);
+	conn_free(c);
+}
+
+/* Close after an internal failure, saying why. */
 static void
 conn_drop(struct conn *c, const char *why)
 {
@@ -196,14 +259,15 @@ conn_drop(struct conn *c, const char *why)
 static void
 conn_partial_cb(evutil_socket_t fd, short what, void *arg)
 {
-	conn_drop(arg, "incomplete command (partial-read timeout)");
+	conn_drop_event(arg, "timeout",
+	    "incomplete command (partial-read timeout)");
 }
 
 /* Nothing was sent for the socket's idle-timeout. */
 static void
 conn_idle_cb(evutil_socket_t fd, short what, void *arg)
 {
-	conn_drop(arg, "idle timeout");
+	conn_drop_event(arg, "timeout", "idle timeout");
 }
 
 /* (Re)start the idle timer from the configuration in force. */
@@ -234,6 +298,26 @@ conn_answer(struct conn *c, struct evbuffer *in, size_t size, uint32_t rc)
 		c->closing = true;
 }
 
+/* Note the handles the client named before the resource manager rewrites
+ * them (the attribute table is read-only after start-up). */
+static void
+conn_job_handles(const struct conn *c, struct job *job)
+{
+	TPMA_CC attrs;
+	unsigned n;
+
+	if (cmdattrs_lookup(c->d->attrs, frame_get_u32(job->cmd + 6),
+	    &attrs) != 0)
+		return;
+	n = cmdattrs_handles(attrs);
+	if (n > 7)
+		n = 7;
+	for (unsigned i = 0; i < n && job->cmd_len >= FRAME_HEADER_SIZE +
+	    4 * (size_t)(i + 1); i++)
+		job->handles[job->nhandles++] = frame_get_u32(job->cmd +
+		    FRAME_HEADER_SIZE + 4 * i);
+}
+
 /* Hand one whole command to the TPM thread. */
 static int
 conn_submit(struct conn *c, struct evbuffer *in, size_t size)
@@ -248,6 +332,7 @@ conn_submit(struct conn *c, struct evbuffer *in, size_t size)
 	if (job == NULL)
 		return -ENOMEM;
 	conn_job_client(c, job);
+	conn_job_handles(c, job);
 	if (worker_submit(c->d->worker, job) != 0) {
 		job_free(job);
 		return -ENOMEM;
@@ -276,33 +361,50 @@ conn_dispatch(struct conn *c, const struct config_socket *s,
 	struct timespec now;
 	struct timeval tv;
 	int64_t wait_us = 0;
+	char detail[64];
 	uint8_t *bytes;
 
+	bytes = evbuffer_pullup(in, (ev_ssize_t)size);
+	if (bytes == NULL) {
+		conn_drop(c, "out of memory");
+		return true;
+	}
 	if (c->over_limit) {
 		log_warnx("id=%llu socket=%s: over max-connections (%u)",
 		    (unsigned long long)c->id, c->socket_name,
 		    s->max_connections);
 		conn_stats(c)->over_quota++;
+		snprintf(detail, sizeof(detail), "max-connections %u",
+		    s->max_connections);
+		conn_audit_answer(c, "quota", bytes, size,
+		    PROXY_RC(TPM2_RC_RETRY), detail);
 		conn_answer(c, in, size, PROXY_RC(TPM2_RC_RETRY));
 		c->closing = true;
 		return false;
 	}
-	bytes = evbuffer_pullup(in, (ev_ssize_t)size);
-	if (bytes == NULL) {
-		conn_drop(c, "out of memory");
-		return true;
+	if (c->d->audit != NULL && !audit_healthy(c->d->audit) &&
+	    policy_config(c->d->policy)->audit_failure == CONFIG_AUDIT_REFUSE) {
+		/* No record, no command: the operator asked for that. */
+		conn_answer(c, in, size, PROXY_RC(TPM2_RC_FAILURE));
+		return false;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	switch (policy_check_command(c->d->policy, s, c->group, bytes, size,
 	    &now, c->delayed_us, &wait_us)) {
 	case POLICY_DENY:
 		conn_stats(c)->denied++;
+		snprintf(detail, sizeof(detail), "profile %s", s->profile);
+		conn_audit_answer(c, "denied", bytes, size,
+		    PROXY_RC(TPM2_RC_COMMAND_CODE), detail);
 		conn_answer(c, in, size, PROXY_RC(TPM2_RC_COMMAND_CODE));
 		return false;
 	case POLICY_RETRY:
 		log_info("id=%llu socket=%s: over the rate limit",
 		    (unsigned long long)c->id, c->socket_name);
 		conn_stats(c)->rate_limited++;
+		snprintf(detail, sizeof(detail), "rate %g/s", s->rate);
+		conn_audit_answer(c, "rate-limited", bytes, size,
+		    PROXY_RC(TPM2_RC_RETRY), detail);
 		c->delayed_us = 0;
 		conn_answer(c, in, size, PROXY_RC(TPM2_RC_RETRY));
 		return false;
@@ -341,7 +443,8 @@ conn_process(struct conn *c)
 	    !evtimer_pending(c->ev_delay, NULL)) {
 		s = conn_socket(c);
 		if (s == NULL) {
-			conn_drop(c, "socket removed from the configuration");
+			conn_drop_event(c, "disconnect",
+			    "socket removed from the configuration");
 			return;
 		}
 		avail = evbuffer_get_length(in);
@@ -357,10 +460,12 @@ conn_process(struct conn *c)
 			max = s->max_command_size;
 		switch (frame_check(head, avail, max, &hdr)) {
 		case FRAME_TOO_SMALL:
-			conn_drop(c, "command size below 10 bytes");
+			conn_drop_event(c, "malformed",
+			    "command size below 10 bytes");
 			return;
 		case FRAME_TOO_LARGE:
-			conn_drop(c, "command larger than the maximum");
+			conn_drop_event(c, "malformed",
+			    "command larger than the maximum");
 			return;
 		case FRAME_INCOMPLETE:
 			if (!evtimer_pending(c->ev_partial, NULL)) {
@@ -448,6 +553,7 @@ conn_identify(struct conn *c, const struct config_socket *s, int fd)
 	if (!policy_admit(s, c->peer.uid)) {
 		log_warnx("socket %s: uid %ld not in allow-uids; refused",
 		    s->name, (long)c->peer.uid);
+		conn_audit_event(c, "refused", "uid not in allow-uids");
 		return false;
 	}
 	conn_find_pod(c);
@@ -505,10 +611,51 @@ conn_accept(struct daemon *d, const char *socket_name, int fd)
 	bufferevent_enable(c->bev, EV_READ);
 	conn_arm_idle(c);
 	conn_stats(c)->connections++;
+	conn_audit_event(c, "connect", NULL);
 	log_info("connect id=%llu socket=%s uid=%ld gid=%ld pid=%ld%s%s",
 	    (unsigned long long)c->id, socket_name, (long)c->peer.uid,
 	    (long)c->peer.gid, (long)c->peer.pid, c->pod[0] ? " pod=" : "",
 	    c->pod);
+}
+
+/* Audit a command the TPM thread ran (or refused over a quota). */
+static void
+conn_audit_command(const struct conn *c, const struct job *job,
+    const char *event, uint64_t duration_us)
+{
+	struct audit_record r;
+	TPMA_CC attrs;
+	int64_t queued;
+
+	if (c->d->audit == NULL)
+		return;
+	conn_audit_init(c, &r, event);
+	r.has_command = true;
+	r.code = frame_get_u32(job->cmd + 6);
+	r.has_rc = true;
+	r.rc = frame_get_u32(job->rsp + 6);
+	r.handles = job->handles;
+	r.nhandles = job->nhandles;
+	if (r.rc == TPM2_RC_SUCCESS && job->rsp_len >= FRAME_HEADER_SIZE + 4 &&
+	    cmdattrs_lookup(c->d->attrs, r.code, &attrs) == 0 &&
+	    cmdattrs_has_rhandle(attrs)) {
+		r.has_rhandle = true;
+		r.rhandle = frame_get_u32(job->rsp + FRAME_HEADER_SIZE);
+	}
+	queued = (int64_t)(job->started.tv_sec - job->queued.tv_sec) * 1000000 +
+	    (job->started.tv_nsec - job->queued.tv_nsec) / 1000;
+	r.duration_us = duration_us;
+	r.queued_us = queued > 0 ? (uint64_t)queued : 0;
+	r.bytes_in = job->cmd_len;
+	r.bytes_out = job->rsp_len;
+	if (job->has_usage) {
+		r.has_counts = true;
+		r.objects = job->usage.objects;
+		r.sessions = job->usage.sessions;
+		r.saved = job->usage.saved;
+		r.nv_indices = job->usage.nv_indices;
+	}
+	audit_record(c->d->audit, &r);
 }
 
 /* The TPM thread finished a job: deliver the response, if anyone waits. */
@@ -520,6 +667,7 @@ conn_job_done(struct job *job, void *arg)
 	int64_t latency;
 	struct conn *c;
 	uint32_t rc;
+	bool quota;
 
 	if (job->type == JOB_SNAPSHOT) {
 		if (job->requester == METRICS_REQUESTER)
@@ -541,10 +689,13 @@ conn_job_done(struct job *job, void *arg)
 	    (job->finished.tv_nsec - job->queued.tv_nsec) / 1000;
 	stats_latency(ss, latency > 0 ? (uint64_t)latency : 0);
 	rc = frame_get_u32(job->rsp + 6);
-	if (rc == PROXY_RC(TPM2_RC_OBJECT_MEMORY) ||
+	quota = rc == PROXY_RC(TPM2_RC_OBJECT_MEMORY) ||
 	    rc == PROXY_RC(TPM2_RC_SESSION_MEMORY) ||
-	    rc == PROXY_RC(TPM2_RC_NV_SPACE))
+	    rc == PROXY_RC(TPM2_RC_NV_SPACE);
+	if (quota)
 		ss->over_quota++;
+	conn_audit_command(c, job, quota ? "quota" : "command",
+	    latency > 0 ? (uint64_t)latency : 0);
 	if (bufferevent_write(c->bev, job->rsp, job->rsp_len) != 0) {
 		job_free(job);
 		conn_drop(c, "cannot queue the response");
@@ -591,7 +742,8 @@ conn_close_socket(struct daemon *d, const char *socket_name)
 			c->closing = true;
 			bufferevent_disable(c->bev, EV_READ);
 		} else {
-			conn_drop(c, "socket removed from the configuration");
+			conn_drop_event(c, "disconnect",
+			    "socket removed from the configuration");
 		}
 	}
 }

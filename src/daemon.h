@@ -11,6 +11,7 @@
 
 #include "options.h"
 
+struct audit;
 struct backend;
 struct cmdattrs;
 struct control;
@@ -43,6 +44,8 @@ struct daemon {
 	uint64_t next_conn_id;
 	bool stopping;
 	struct stats *stats;           /* per-socket counters (loop thread) */
+	struct audit *audit;           /* NULL without audit-log */
+	struct event *ev_audit_flush;
 	struct control *control;       /* NULL without control-socket */
 	struct metrics *metrics;       /* NULL without metrics-listen */
 	int (*reload)(struct daemon *d);

@@ -4,6 +4,7 @@ sbin_PROGRAMS += src/tpmproxyd
 
 # Everything but main.c, so unit tests and fuzzers can link single modules.
 TPMPROXYD_CORE = \
+	src/audit.c src/audit.h \
 	src/backend.c src/backend.h \
 	src/ccnames.c src/ccnames.h \
 	src/cgroup.c src/cgroup.h \
@@ -32,7 +33,8 @@ TPMPROXYD_CORE = \
 
 src_tpmproxyd_SOURCES = src/main.c $(TPMPROXYD_CORE)
 src_tpmproxyd_CFLAGS = $(AM_CFLAGS) $(PTHREAD_CFLAGS) $(DAEMON_SANITIZE_CFLAGS) \
-	$(TSS2_TCTILDR_CFLAGS) $(TSS2_MU_CFLAGS) $(TSS2_RC_CFLAGS) $(LIBEVENT_CFLAGS)
+	$(TSS2_TCTILDR_CFLAGS) $(TSS2_MU_CFLAGS) $(TSS2_RC_CFLAGS) $(LIBEVENT_CFLAGS) \
+	$(LIBCRYPTO_CFLAGS)
 src_tpmproxyd_LDFLAGS = $(DAEMON_SANITIZE_CFLAGS)
 src_tpmproxyd_LDADD = $(TSS2_TCTILDR_LIBS) $(TSS2_MU_LIBS) $(TSS2_RC_LIBS) \
-	$(LIBEVENT_LIBS) $(PTHREAD_LIBS) -lm
+	$(LIBEVENT_LIBS) $(LIBCRYPTO_LIBS) $(PTHREAD_LIBS) -lm

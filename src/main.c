@@ -15,6 +15,7 @@
 
 #include <tss2/tss2_tpm2_types.h>
 
+#include "audit.h"
 #include "backend.h"
 #include "cmdattrs.h"
 #include "config.h"
@@ -196,6 +197,50 @@ main_begin_shutdown(struct daemon *d)
 	evtimer_add(d->ev_grace, &grace);
 }
 
+/* A daemon-wide audit record (reload, start, stop). */
+static void
+main_audit_event(struct daemon *d, const char *event, const char *detail)
+{
+	struct audit_record r;
+
+	if (d->audit == NULL)
+		return;
+	memset(&r, 0, sizeof(r));
+	r.event = event;
+	r.uid = r.gid = r.pid = -1;
+	r.detail = detail;
+	audit_record(d->audit, &r);
+}
+
+/* Write buffered audit records out (every second, so a crash loses at
+ * most a second of them). */
+static void
+main_audit_flush_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+
+	audit_flush(d->audit);
+}
+
+/* Open the audit log named by the configuration, if any. */
+static void
+main_open_audit(struct daemon *d)
+{
+	const char *path = main_config(d)->audit_log;
+	struct timeval second = { 1, 0 };
+
+	if (path == NULL)
+		return;
+	if (audit_open(path, &d->audit) != 0)
+		fatalx("cannot open the audit log %s", path);
+	d->ev_audit_flush = event_new(d->base, -1, EV_PERSIST,
+	    main_audit_flush_cb, d);
+	if (d->ev_audit_flush == NULL || event_add(d->ev_audit_flush,
+	    &second) != 0)
+		fatalx("out of memory");
+	main_audit_event(d, "start", PACKAGE_VERSION);
+}
+
 /* SIGHUP: read the configuration again. A bad one is reported and the
  * old one stays; a good one replaces it, sockets appear and disappear,
  * and changed limits apply to the next command. */
@@ -208,14 +253,18 @@ main_reload(struct daemon *d)
 
 	if (d->stopping)
 		return -1;
+	if (d->audit != NULL && audit_reopen(d->audit) != 0)
+		log_error("cannot reopen the audit log");
 	if (options_config(&d->opts, &config, err, sizeof(err)) != 0) {
 		log_error("reload failed, keeping the running configuration: %s",
 		    err);
+		main_audit_event(d, "reload", err);
 		return -1;
 	}
 	if (policy_new(config, &next, err, sizeof(err)) != 0) {
 		log_error("reload failed, keeping the running configuration: %s",
 		    err);
+		main_audit_event(d, "reload", err);
 		config_free(config);
 		return -1;
 	}
@@ -225,6 +274,7 @@ main_reload(struct daemon *d)
 	policy_free(old);
 	log_info("configuration reloaded: %zu sockets",
 	    main_config(d)->nsockets);
+	main_audit_event(d, "reload", "configuration reloaded");
 	return 0;
 }
 
@@ -332,6 +382,7 @@ main_start(struct daemon *d)
 	    identity_table_new(&d->identities) != 0)
 		fatalx("cannot create the event loop");
 	TAILQ_INIT(&d->listeners);
+	main_open_audit(d);
 	if (listener_sync(d) != 0)
 		exit(1);
 	if (main_config(d)->control_socket != NULL &&
@@ -368,6 +419,11 @@ main_teardown(struct daemon *d)
 	event_free(d->ev_grace);
 	conn_table_free(d);
 	stats_free(d->stats);
+	if (d->audit != NULL) {
+		main_audit_event(d, "stop", NULL);
+		event_free(d->ev_audit_flush);
+		audit_close(d->audit);
+	}
 	identity_table_free(d->identities);
 	event_base_free(d->base);
 	libevent_global_shutdown();

@@ -33,6 +33,9 @@ struct job {
 	uint8_t *rsp;
 	size_t rsp_len;
 	size_t rsp_cap;
+	uint32_t handles[7];           /* the command's handles, as the
+	                                * client sent them (for the audit) */
+	unsigned nhandles;
 	bool has_usage;                /* usage: the group after the job */
 	struct resmgr_quota usage;
 	struct resmgr_snapshot *snapshot;   /* JOB_SNAPSHOT: filled, the

@@ -61,3 +61,18 @@ test/fuzz/fuzz-resmgr: $(FUZZ_RESMGR_INPUTS) config.h
 	$(AM_V_CC)$(MKDIR_P) test/fuzz && \
 	$(CLANG) $(FUZZ_FLAGS) -o $@ $(FUZZ_RESMGR_INPUTS) $(TSS2_MU_LIBS)
 endif
+
+# The audit chain verifier (src/auditverify.c), and the audit writer's
+# escaping (src/audit.c): what the writer makes must verify.
+EXTRA_DIST += test/fuzz/fuzz-auditverify.c
+if HAVE_CLANG
+FUZZ_BINARIES += test/fuzz/fuzz-auditverify
+FUZZ_AUDITVERIFY_INPUTS = $(srcdir)/test/fuzz/fuzz-auditverify.c \
+	$(srcdir)/src/auditverify.c $(srcdir)/src/audit.c \
+	$(srcdir)/src/ccnames.c $(srcdir)/src/log.c
+test/fuzz/fuzz-auditverify: $(FUZZ_AUDITVERIFY_INPUTS) \
+		$(srcdir)/src/audit.h $(srcdir)/src/auditverify.h config.h
+	$(AM_V_CC)$(MKDIR_P) test/fuzz && \
+	$(CLANG) $(FUZZ_FLAGS) $(LIBCRYPTO_CFLAGS) $(TSS2_RC_CFLAGS) -o $@ \
+	$(FUZZ_AUDITVERIFY_INPUTS) $(LIBCRYPTO_LIBS) $(TSS2_RC_LIBS)
+endif

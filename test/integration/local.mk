@@ -48,3 +48,8 @@ INTEGRATION_TESTS += $(POL_INTEGRATION_TESTS)
 dist_check_SCRIPTS += test/integration/pollib.py
 dist_check_DATA += test/integration/pollib.sh
 
+# Audit log (issue #5): tpmproxyctl audit-verify on chains computed by
+# Python, intact and tampered with; needs no TPM.
+AUDIT_INTEGRATION_TESTS = test/integration/audit-verify.sh
+INTEGRATION_TESTS += $(AUDIT_INTEGRATION_TESTS)
+dist_check_SCRIPTS += test/integration/auditgen.py

@@ -73,3 +73,30 @@ test_unit_test_cgroup_CFLAGS = $(UNIT_CFLAGS)
 test_unit_test_cgroup_LDFLAGS = $(UNIT_LINK_FLAGS)
 test_unit_test_cgroup_LDADD = $(CMOCKA_LIBS)
 endif
+
+# The audit log (src/audit.c) on real files, write() and ftruncate()
+# replaced to play a full disk; each log is checked by src/auditverify.c.
+if UNIT
+check_PROGRAMS += test/unit/test-audit
+TESTS += test/unit/test-audit
+test_unit_test_audit_SOURCES = test/unit/test-audit.c \
+	src/audit.c src/audit.h src/auditverify.c src/auditverify.h \
+	src/ccnames.c src/ccnames.h src/log.c src/log.h
+test_unit_test_audit_CFLAGS = $(UNIT_CFLAGS) $(LIBCRYPTO_CFLAGS) \
+	$(TSS2_RC_CFLAGS)
+test_unit_test_audit_LDFLAGS = $(UNIT_LINK_FLAGS) \
+	-Wl,--wrap=write,--wrap=ftruncate
+test_unit_test_audit_LDADD = $(CMOCKA_LIBS) $(LIBCRYPTO_LIBS) \
+	$(TSS2_RC_LIBS)
+endif
+
+# The audit chain verifier behind tpmproxyctl audit-verify.
+if UNIT
+check_PROGRAMS += test/unit/test-auditverify
+TESTS += test/unit/test-auditverify
+test_unit_test_auditverify_SOURCES = test/unit/test-auditverify.c \
+	src/auditverify.c src/auditverify.h
+test_unit_test_auditverify_CFLAGS = $(UNIT_CFLAGS) $(LIBCRYPTO_CFLAGS)
+test_unit_test_auditverify_LDFLAGS = $(UNIT_LINK_FLAGS)
+test_unit_test_auditverify_LDADD = $(CMOCKA_LIBS) $(LIBCRYPTO_LIBS)
+endif
