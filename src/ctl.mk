@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: BSD-2-Clause
-# tpmproxyctl: the operator's tool (audit-verify; control-socket commands to come).
+# tpmproxyctl: the operator's tool (audit-verify and the control-socket requests).
 bin_PROGRAMS += src/tpmproxyctl
 
 src_tpmproxyctl_SOURCES = src/tpmproxyctl.c \

@@ -18,6 +18,7 @@ enum {
 	OPT_RESERVE_SESSIONS,
 	OPT_CHECK_CONFIG,
 	OPT_PROC_ROOT,
+	OPT_CONTROL_SOCKET,
 };
 
 static const struct option options_long[] = {
@@ -34,6 +35,7 @@ static const struct option options_long[] = {
 	{ "reserve-session-slots", required_argument, NULL,
 	    OPT_RESERVE_SESSIONS },
 	{ "proc-root", required_argument, NULL, OPT_PROC_ROOT },
+	{ "control-socket", required_argument, NULL, OPT_CONTROL_SOCKET },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -53,6 +55,7 @@ options_usage(FILE *f)
 	    "  -s, --socket PATH        serve clients on this unix socket;\n"
 	    "                           repeatable; replaces the file's sockets\n"
 	    "                           (default %s)\n"
+	    "      --control-socket PATH  where tpmproxyctl reaches the daemon\n"
 	    "  -f, --foreground         do not detach; log to stderr\n"
 	    "  -p, --pid-file FILE      write the daemon's pid to FILE\n"
 	    "  -l, --log-level LEVEL    error, warning, info (default), debug\n"
@@ -166,6 +169,9 @@ options_parse(int argc, char **argv, struct options *opts)
 		case OPT_PROC_ROOT:
 			opts->proc_root = optarg;
 			break;
+		case OPT_CONTROL_SOCKET:
+			opts->control_socket = optarg;
+			break;
 		case 'h':
 			options_usage(stdout);
 			exit(0);
@@ -238,6 +244,8 @@ options_config(const struct options *opts, struct config **out, char *err,
 	}
 	if (opts->tcti != NULL)
 		r = options_set_string(&c->tcti, opts->tcti);
+	if (r == 0 && opts->control_socket != NULL)
+		r = options_set_string(&c->control_socket, opts->control_socket);
 	if (opts->log_level_set)
 		c->log_level = opts->log_level;
 	if (opts->partial_timeout_ms != 0)

@@ -21,6 +21,7 @@ struct options {
 	size_t nsockets;                  /* > 0: replaces the file's */
 	const char *pid_file;
 	const char *proc_root;            /* tests: DIR/PID/cgroup */
+	const char *control_socket;       /* NULL: the file's */
 	bool foreground;
 	bool check_config;
 	bool log_level_set;

@@ -1,12 +1,17 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* tpmproxyctl: the operator's tool. A table of subcommands, each with its
- * usage; for now audit-verify, which needs no daemon. */
+ * usage: audit-verify, which needs no daemon, and the requests the
+ * daemon's control socket answers (status, clients, stats, sockets,
+ * reload). */
 #include <errno.h>
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include "auditverify.h"
 
@@ -19,8 +24,27 @@ struct tpmproxyctl_command {
 };
 
 static int tpmproxyctl_audit_verify(int argc, char **argv);
+static int tpmproxyctl_request(int argc, char **argv);
+
+/* The control socket; --control-socket (or TPMPROXY_CONTROL) changes it. */
+#define TPMPROXYCTL_DEFAULT_CONTROL "/run/tpmproxy/control.sock"
+static const char *tpmproxyctl_control = TPMPROXYCTL_DEFAULT_CONTROL;
 
 static const struct tpmproxyctl_command tpmproxyctl_commands[] = {
+	{ "status", "[--json]",
+	    "backend, TPM vendor and firmware, slots in use, uptime",
+	    tpmproxyctl_request },
+	{ "clients", "[--json]",
+	    "each connection: socket, pod, uid, pid, objects, sessions, commands",
+	    tpmproxyctl_request },
+	{ "stats", "[--json]",
+	    "per socket and total: commands, denials, quota hits, latency; "
+	    "the resource manager's swaps and regaps",
+	    tpmproxyctl_request },
+	{ "sockets", "[--json]", "the sockets configured and their limits",
+	    tpmproxyctl_request },
+	{ "reload", "[--json]", "read the configuration again (as SIGHUP)",
+	    tpmproxyctl_request },
 	{ "audit-verify", "[--from-start] FILE...",
 	    "check the SHA-256 chain of audit log files, oldest first",
 	    tpmproxyctl_audit_verify },
@@ -38,8 +62,11 @@ tpmproxyctl_usage(FILE *f)
 	for (size_t i = 0; i < TPMPROXYCTL_NCOMMANDS; i++)
 		fprintf(f, "  %s %s\n      %s\n", tpmproxyctl_commands[i].name,
 		    tpmproxyctl_commands[i].args, tpmproxyctl_commands[i].help);
-	fprintf(f, "\n  -h, --help     show this help\n"
-		   "  -V, --version  show the version\n");
+	fprintf(f, "\n  -c, --control-socket PATH  the daemon's control socket\n"
+		   "                             (default %s)\n"
+		   "  -h, --help     show this help\n"
+		   "  -V, --version  show the version\n",
+	    TPMPROXYCTL_DEFAULT_CONTROL);
 }
 
 /* Print one subcommand's usage to f. */
@@ -107,20 +134,93 @@ tpmproxyctl_audit_verify(int argc, char **argv)
 	return 0;
 }
 
+/* A control-socket request: send "NAME [--json]", print the answer.
+ * Exit 1 if the daemon cannot be reached or answers an error. */
+static int
+tpmproxyctl_request(int argc, char **argv)
+{
+	struct sockaddr_un sun;
+	bool json = false, error;
+	char buf[4096], first[64];
+	size_t have = 0;
+	ssize_t n;
+	int fd;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0) {
+			json = true;
+		} else {
+			tpmproxyctl_command_usage(stderr, argv[0]);
+			return 2;
+		}
+	}
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(tpmproxyctl_control) >= sizeof(sun.sun_path)) {
+		fprintf(stderr, "tpmproxyctl: %s: path too long\n",
+		    tpmproxyctl_control);
+		return 1;
+	}
+	strcpy(sun.sun_path, tpmproxyctl_control);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
+		fprintf(stderr, "tpmproxyctl: cannot reach tpmproxyd at %s: %s\n"
+		    "(set control-socket in tpmproxy.conf, or use "
+		    "--control-socket)\n", tpmproxyctl_control,
+		    strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return 1;
+	}
+	n = snprintf(buf, sizeof(buf), "%s%s\n", argv[0], json ? " --json" : "");
+	if (write(fd, buf, (size_t)n) != n) {
+		fprintf(stderr, "tpmproxyctl: %s: %s\n", tpmproxyctl_control,
+		    strerror(errno));
+		close(fd);
+		return 1;
+	}
+	shutdown(fd, SHUT_WR);
+	memset(first, 0, sizeof(first));
+	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		if (have < sizeof(first) - 1) {
+			size_t take = (size_t)n < sizeof(first) - 1 - have ?
+			    (size_t)n : sizeof(first) - 1 - have;
+
+			memcpy(first + have, buf, take);
+			have += take;
+		}
+		fwrite(buf, 1, (size_t)n, stdout);
+	}
+	close(fd);
+	if (n < 0) {
+		fprintf(stderr, "tpmproxyctl: %s\n", strerror(errno));
+		return 1;
+	}
+	error = have == 0 || strncmp(first, "error:", 6) == 0 ||
+	    strncmp(first, "{\"reloaded\":false", 18) == 0;
+	return error ? 1 : 0;
+}
+
 /* Options, then the subcommand named by the first operand. */
 int
 main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
+		{ "control-socket", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
+	if (getenv("TPMPROXY_CONTROL") != NULL)
+		tpmproxyctl_control = getenv("TPMPROXY_CONTROL");
 	/* "+": stop at the subcommand, whose options are its own. */
-	while ((c = getopt_long(argc, argv, "+hV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+c:hV", longopts, NULL)) != -1) {
 		switch (c) {
+		case 'c':
+			tpmproxyctl_control = optarg;
+			break;
 		case 'h':
 			tpmproxyctl_usage(stdout);
 			return 0;
