@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -64,6 +65,7 @@ struct audit {
 	/* SHA-256 of the last line in the file (whole, or begun: see tail). */
 	uint8_t hash[AUDIT_HASH_LEN];
 	uint64_t records, failures, lost, unreported;
+	int syslog_priority;        /* -1: records go to the file only */
 	bool failing;
 	int last_errno;
 	struct timespec last_report;
@@ -503,6 +505,7 @@ audit_open(const char *path, struct audit **out)
 	if ((a = calloc(1, sizeof(*a))) == NULL)
 		return -ENOMEM;
 	a->fd = -1;
+	a->syslog_priority = -1;
 	if ((a->path = strdup(path)) == NULL) {
 		free(a);
 		return -ENOMEM;
@@ -558,6 +561,9 @@ audit_record(struct audit *a, const struct audit_record *r)
 		return;
 	}
 	a->records++;
+	if (a->syslog_priority >= 0)
+		syslog(a->syslog_priority, "audit %.*s",
+		    (int)(a->pending.len - start - 1), a->pending.data + start);
 	audit_trim(a);
 	if (a->pending.len >= AUDIT_FLUSH_BYTES && !a->failing)
 		audit_flush(a);
@@ -748,6 +754,13 @@ uint64_t
 audit_records(const struct audit *a)
 {
 	return a->records;
+}
+
+/* Also send each record to syslog at priority (LOG_INFO...), -1 to stop. */
+void
+audit_set_syslog(struct audit *a, int priority)
+{
+	a->syslog_priority = priority;
 }
 
 /* Records dropped because the file could not be written or memory ran out. */

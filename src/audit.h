@@ -47,6 +47,7 @@ int audit_reopen(struct audit *a);
 void audit_close(struct audit *a);
 
 bool audit_healthy(const struct audit *a);
+void audit_set_syslog(struct audit *a, int priority);
 uint64_t audit_failures(const struct audit *a);
 uint64_t audit_records(const struct audit *a);
 uint64_t audit_lost(const struct audit *a);

@@ -96,6 +96,8 @@ static const struct config_key config_daemon_keys[] = {
 	DKEY("audit-failure", CONFIG_T_AUDIT, audit_failure, audit_failure, 0, 0),
 	DKEY("metrics-listen", CONFIG_T_STRING, metrics_listen, metrics_listen,
 	    0, 0),
+	DKEY("audit-syslog", CONFIG_T_LOGLEVEL, audit_syslog, audit_syslog, 0,
+	    0),
 };
 
 static const struct config_key config_socket_keys[] = {

@@ -111,6 +111,7 @@ enum config_daemon_key {
 	CONFIG_KEY_MAX_SAVED_CONTEXTS,
 	CONFIG_KEY_AUDIT_FAILURE,
 	CONFIG_KEY_METRICS_LISTEN,
+	CONFIG_KEY_AUDIT_SYSLOG,
 	CONFIG_DAEMON_NKEYS
 };
 
@@ -132,6 +133,7 @@ struct config {
 	unsigned max_saved_contexts;
 	enum config_audit_failure audit_failure;
 	char *metrics_listen;
+	enum log_level audit_syslog; /* set[CONFIG_KEY_AUDIT_SYSLOG]: on */
 
 	struct config_socket *sockets;
 	size_t nsockets;

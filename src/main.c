@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -228,11 +229,19 @@ main_open_audit(struct daemon *d)
 {
 	const char *path = main_config(d)->audit_log;
 	struct timeval second = { 1, 0 };
+	int r;
 
 	if (path == NULL)
 		return;
-	if (audit_open(path, &d->audit) != 0)
-		fatalx("cannot open the audit log %s", path);
+	if ((r = audit_open(path, &d->audit)) != 0)
+		fatalx("cannot open the audit log %s: %s", path, strerror(-r));
+	if (main_config(d)->set[CONFIG_KEY_AUDIT_SYSLOG].file != NULL) {
+		static const int priority[] = { LOG_ERR, LOG_WARNING, LOG_INFO,
+			LOG_DEBUG };
+
+		audit_set_syslog(d->audit,
+		    priority[main_config(d)->audit_syslog]);
+	}
 	d->ev_audit_flush = event_new(d->base, -1, EV_PERSIST,
 	    main_audit_flush_cb, d);
 	if (d->ev_audit_flush == NULL || event_add(d->ev_audit_flush,
