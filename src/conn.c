@@ -369,6 +369,15 @@ conn_dispatch(struct conn *c, const struct config_socket *s,
 		conn_drop(c, "out of memory");
 		return true;
 	}
+	if (s->max_command_size != 0 && size > s->max_command_size) {
+		conn_stats(c)->over_quota++;
+		snprintf(detail, sizeof(detail), "max-command-size %u",
+		    s->max_command_size);
+		conn_audit_answer(c, "quota", bytes, size,
+		    PROXY_RC(TPM2_RC_COMMAND_SIZE), detail);
+		conn_answer(c, in, size, PROXY_RC(TPM2_RC_COMMAND_SIZE));
+		return false;
+	}
 	if (c->over_limit) {
 		log_warnx("id=%llu socket=%s: over max-connections (%u)",
 		    (unsigned long long)c->id, c->socket_name,
@@ -455,9 +464,10 @@ conn_process(struct conn *c)
 		}
 		if (avail >= FRAME_HEADER_SIZE)
 			evbuffer_copyout(in, head, sizeof(head));
+		/* Framing is bounded by the TPM's maximum; a socket's smaller
+		 * max-command-size is a quota, answered once the command is
+		 * read. */
 		max = c->d->max_command_size;
-		if (s->max_command_size != 0 && s->max_command_size < max)
-			max = s->max_command_size;
 		switch (frame_check(head, avail, max, &hdr)) {
 		case FRAME_TOO_SMALL:
 			conn_drop_event(c, "malformed",
@@ -465,7 +475,7 @@ conn_process(struct conn *c)
 			return;
 		case FRAME_TOO_LARGE:
 			conn_drop_event(c, "malformed",
-			    "command larger than the maximum");
+			    "command larger than the TPM's maximum");
 			return;
 		case FRAME_INCOMPLETE:
 			if (!evtimer_pending(c->ev_partial, NULL)) {

@@ -43,7 +43,8 @@ POL_INTEGRATION_TESTS = \
 	test/integration/pol-rate.sh \
 	test/integration/pol-reload.sh \
 	test/integration/pol-timeouts.sh \
-	test/integration/pol-connections.sh
+	test/integration/pol-connections.sh \
+	test/integration/pol-command-size.sh
 INTEGRATION_TESTS += $(POL_INTEGRATION_TESTS)
 dist_check_SCRIPTS += test/integration/pollib.py
 dist_check_DATA += test/integration/pollib.sh

@@ -1602,7 +1602,31 @@ def sc_reload(args):
           "keys and sessions; a broken file keeps the old configuration")
 
 
+# ---- scenario: command-size ---------------------------------------------------
+
+def sc_command_size(args):
+    """max-command-size = 64 on "small": a 100-byte command is read and
+    answered TPM_RC_COMMAND_SIZE (RM layer) without the TPM, the connection
+    stays usable; one above the TPM's own maximum breaks the framing and
+    closes the connection without an answer."""
+    c = Conn(sock(args, "small"), "small")
+    must(get_random(c), "small: GetRandom (12 bytes)")
+    resp = call(c, "Hash", [], b2(b"x" * 80) + u16(ALG_SHA256) + u32(RH_NULL))
+    expect_rc(resp, RM_LAYER | 0x142, "small: a 100-byte TPM2_Hash over max-command-size 64")
+    must(get_random(c), "small: GetRandom after the refused command")
+    big = Conn(sock(args, "big"), "big")
+    must(call(big, "Hash", [], b2(b"x" * 80) + u16(ALG_SHA256) + u32(RH_NULL)),
+         "big: the same TPM2_Hash where no limit is set")
+    c.send(struct.pack(">HII", 0x8001, 5000, CC["Hash"]))
+    rc_closed(c, "small: a 5000-byte command (over the TPM's 4096)")
+    c.close()
+    big.close()
+    print("command-size: over max-command-size answered 0x000b0142 and the connection "
+          "kept; over the TPM's maximum closed")
+
+
 SCENARIOS = {
+    "command-size": sc_command_size,
     "tap": sc_tap,
     "probe": sc_probe,
     "profiles": sc_profiles,
