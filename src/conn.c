@@ -194,10 +194,11 @@ conn_job_client(const struct conn *c, struct job *job)
 	}
 }
 
-/* Close a connection; what it left in the TPM is flushed by a job queued
- * behind any command it still has in flight. */
+/* Close a connection, saying why in its disconnect record; what it left
+ * in the TPM is flushed by a job queued behind any command it still has in
+ * flight. */
 static void
-conn_free(struct conn *c)
+conn_close(struct conn *c, const char *why)
 {
 	struct daemon *d = c->d;
 	struct job *gone;
@@ -206,7 +207,7 @@ conn_free(struct conn *c)
 	    (unsigned long long)c->id, c->socket_name, (long)c->peer.pid,
 	    (unsigned long long)c->commands);
 	if (c->group != NULL)
-		conn_audit_event(c, "disconnect", NULL);
+		conn_audit_event(c, "disconnect", why);
 	if (c->group != NULL && (c->commands > 0 || c->in_flight)) {
 		/* Same group as its commands: queued behind the last one. */
 		gone = job_new(JOB_OWNER_GONE, c->id, NULL, 0, 0);
@@ -235,15 +236,24 @@ conn_free(struct conn *c)
 		event_base_loopexit(d->base, NULL);
 }
 
-/* Close after a framing violation or timeout, saying why (event names
- * the audit record: malformed, timeout, removed, error). */
+/* Close a connection that ended by itself (EOF, error, shutdown). */
+static void
+conn_free(struct conn *c)
+{
+	conn_close(c, NULL);
+}
+
+/* Close after a framing violation or timeout, saying why: event names the
+ * audit record written before the disconnect (malformed, timeout), or is
+ * NULL when the disconnect record alone says it. */
 static void
 conn_drop_event(struct conn *c, const char *event, const char *why)
 {
-	conn_audit_event(c, event, why);
+	if (event != NULL)
+		conn_audit_event(c, event, why);
 	log_warnx("closing id=%llu socket=%s pid=%ld: %s",
 	    (unsigned long long)c->id, c->socket_name, (long)c->peer.pid, why);
-	conn_free(c);
+	conn_close(c, why);
 }
 
 /* Close after an internal failure, saying why. */
@@ -452,7 +462,7 @@ conn_process(struct conn *c)
 	    !evtimer_pending(c->ev_delay, NULL)) {
 		s = conn_socket(c);
 		if (s == NULL) {
-			conn_drop_event(c, "disconnect",
+			conn_drop_event(c, NULL,
 			    "socket removed from the configuration");
 			return;
 		}
@@ -752,7 +762,7 @@ conn_close_socket(struct daemon *d, const char *socket_name)
 			c->closing = true;
 			bufferevent_disable(c->bev, EV_READ);
 		} else {
-			conn_drop_event(c, "disconnect",
+			conn_drop_event(c, NULL,
 			    "socket removed from the configuration");
 		}
 	}

@@ -26,6 +26,7 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 
+#include "audit.h"
 #include "config.h"
 #include "conn.h"
 #include "daemon.h"
@@ -81,6 +82,16 @@ control_json_string(struct evbuffer *out, const char *s)
 			evbuffer_add(out, s, 1);
 	}
 	evbuffer_add(out, "\"", 1);
+}
+
+/* The width a table's name column needs for name (names are at most 64
+ * characters, config.c). */
+static int
+control_width(int width, const char *name)
+{
+	int n = (int)strlen(name);
+
+	return n > width ? n : width;
 }
 
 /* Seconds since a monotonic time. */
@@ -157,16 +168,19 @@ control_clients(struct control *ctl, const struct resmgr_snapshot *s,
 {
 	struct conn_info *list;
 	size_t n = conn_count(ctl->d);
+	int width = 6;
 
 	list = calloc(n ? n : 1, sizeof(*list));
 	if (list == NULL)
 		return;
 	n = conn_list(ctl->d, list, n);
+	for (size_t i = 0; i < n; i++)
+		width = control_width(width, list[i].socket);
 	if (json)
 		evbuffer_add(out, "[", 1);
 	else
-		evbuffer_add_printf(out, "%-6s %-16s %-36s %6s %6s %8s %7s %8s "
-		    "%8s %8s\n", "ID", "SOCKET", "POD", "UID", "GID", "PID",
+		evbuffer_add_printf(out, "%-6s %-*s %-36s %6s %6s %8s %7s %8s "
+		    "%8s %8s\n", "ID", width, "SOCKET", "POD", "UID", "GID", "PID",
 		    "OBJECTS", "SESSIONS", "COMMANDS", "AGE(s)");
 	for (size_t i = 0; i < n; i++) {
 		const struct resmgr_owner_usage *u = control_usage(s,
@@ -187,9 +201,9 @@ control_clients(struct control *ctl, const struct resmgr_snapshot *s,
 			    (unsigned long long)list[i].commands,
 			    control_since(&list[i].since));
 		} else {
-			evbuffer_add_printf(out, "%-6llu %-16s %-36s %6ld %6ld "
+			evbuffer_add_printf(out, "%-6llu %-*s %-36s %6ld %6ld "
 			    "%8ld %7u %8u %8llu %8.0f\n",
-			    (unsigned long long)list[i].id, list[i].socket,
+			    (unsigned long long)list[i].id, width, list[i].socket,
 			    list[i].pod[0] ? list[i].pod : "-", list[i].uid,
 			    list[i].gid, list[i].pid, objects, sessions,
 			    (unsigned long long)list[i].commands,
@@ -204,7 +218,7 @@ control_clients(struct control *ctl, const struct resmgr_snapshot *s,
 /* One row of tpmproxyctl stats. */
 static void
 control_stats_row(const struct stats_socket *ss, const char *name, bool json,
-    bool first, struct evbuffer *out)
+    bool first, int width, struct evbuffer *out)
 {
 	if (json) {
 		evbuffer_add_printf(out, "%s{\"socket\":", first ? "" : ",");
@@ -223,8 +237,8 @@ control_stats_row(const struct stats_socket *ss, const char *name, bool json,
 		    (unsigned long long)stats_percentile(ss, 0.99));
 		return;
 	}
-	evbuffer_add_printf(out, "%-16s %8llu %10llu %8llu %8llu %8llu %8llu "
-	    "%10llu %10llu\n", name, (unsigned long long)ss->connections,
+	evbuffer_add_printf(out, "%-*s %8llu %10llu %8llu %8llu %8llu %8llu "
+	    "%10llu %10llu\n", width, name, (unsigned long long)ss->connections,
 	    (unsigned long long)ss->commands, (unsigned long long)ss->denied,
 	    (unsigned long long)ss->over_quota,
 	    (unsigned long long)ss->rate_limited,
@@ -241,25 +255,29 @@ control_stats(struct control *ctl, const struct resmgr_snapshot *s,
 	const struct stats *st = ctl->d->stats;
 	const struct resmgr_stats *r = &s->stats;
 	struct stats_socket total;
+	int width = 6;
 
 	stats_total(st, &total);
+	for (size_t i = 0; i < stats_count(st); i++)
+		width = control_width(width, stats_at(st, i)->name);
 	if (json)
 		evbuffer_add_printf(out, "{\"sockets\":[");
 	else
-		evbuffer_add_printf(out, "%-16s %8s %10s %8s %8s %8s %8s %10s "
-		    "%10s\n", "SOCKET", "CONNS", "COMMANDS", "DENIED", "QUOTA",
-		    "RATE", "DELAYED", "P50(us)", "P99(us)");
+		evbuffer_add_printf(out, "%-*s %8s %10s %8s %8s %8s %8s %10s "
+		    "%10s\n", width, "SOCKET", "CONNS", "COMMANDS", "DENIED",
+		    "QUOTA", "RATE", "DELAYED", "P50(us)", "P99(us)");
 	for (size_t i = 0; i < stats_count(st); i++)
 		control_stats_row(stats_at(st, i), stats_at(st, i)->name, json,
-		    i == 0, out);
+		    i == 0, width, out);
 	if (json) {
 		evbuffer_add_printf(out, "],\"total\":");
-		control_stats_row(&total, "total", true, true, out);
+		control_stats_row(&total, "total", true, true, width, out);
 		evbuffer_add_printf(out, ",\"tpm_commands\":%llu,"
 		    "\"rm_commands\":%llu,\"answered_by_proxy\":%llu,"
 		    "\"handle_denials\":%llu,\"loads\":%llu,\"evictions\":%llu,"
 		    "\"regaps\":%llu,\"retries\":%llu,\"flushed\":%llu,"
-		    "\"rm_over_quota\":%llu}\n",
+		    "\"rm_over_quota\":%llu,\"audit_records\":%llu,"
+		    "\"audit_failures\":%llu,\"audit_lost\":%llu}\n",
 		    (unsigned long long)s->tpm_commands,
 		    (unsigned long long)r->commands,
 		    (unsigned long long)r->answered,
@@ -269,10 +287,22 @@ control_stats(struct control *ctl, const struct resmgr_snapshot *s,
 		    (unsigned long long)r->regaps,
 		    (unsigned long long)r->retries,
 		    (unsigned long long)r->flushed,
-		    (unsigned long long)r->over_quota);
+		    (unsigned long long)r->over_quota,
+		    (unsigned long long)(ctl->d->audit ?
+			audit_records(ctl->d->audit) : 0),
+		    (unsigned long long)(ctl->d->audit ?
+			audit_failures(ctl->d->audit) : 0),
+		    (unsigned long long)(ctl->d->audit ?
+			audit_lost(ctl->d->audit) : 0));
 		return;
 	}
-	control_stats_row(&total, "total", false, false, out);
+	control_stats_row(&total, "total", false, false, width, out);
+	if (ctl->d->audit != NULL)
+		evbuffer_add_printf(out, "\naudit log: %llu records, %llu write "
+		    "failures, %llu records lost\n",
+		    (unsigned long long)audit_records(ctl->d->audit),
+		    (unsigned long long)audit_failures(ctl->d->audit),
+		    (unsigned long long)audit_lost(ctl->d->audit));
 	evbuffer_add_printf(out, "\nresource manager: %llu commands, %llu TPM "
 	    "commands, %llu answered by the proxy, %llu handle denials,\n"
 	    "  %llu loads, %llu evictions, %llu regaps, %llu retries, "
@@ -291,13 +321,18 @@ static void
 control_sockets(struct control *ctl, bool json, struct evbuffer *out)
 {
 	const struct config *c = policy_config(ctl->d->policy);
+	int width = 6, pwidth = 7;
 
+	for (size_t i = 0; i < c->nsockets; i++) {
+		width = control_width(width, c->sockets[i].name);
+		pwidth = control_width(pwidth, c->sockets[i].profile);
+	}
 	if (json)
 		evbuffer_add(out, "[", 1);
 	else
-		evbuffer_add_printf(out, "%-16s %-10s %5s %6s %7s %8s %8s %s\n",
-		    "SOCKET", "PROFILE", "MODE", "CONNS", "OBJECTS", "SESSIONS",
-		    "RATE", "PATH");
+		evbuffer_add_printf(out, "%-*s %-*s %4s %6s %7s %8s %8s %s\n",
+		    width, "SOCKET", pwidth, "PROFILE", "MODE", "CONNS",
+		    "OBJECTS", "SESSIONS", "RATE", "PATH");
 	for (size_t i = 0; i < c->nsockets; i++) {
 		const struct config_socket *s = &c->sockets[i];
 
@@ -316,8 +351,9 @@ control_sockets(struct control *ctl, bool json, struct evbuffer *out)
 			    s->max_objects, s->max_sessions, s->max_nv_indices,
 			    s->max_saved_contexts, s->rate, s->burst);
 		} else {
-			evbuffer_add_printf(out, "%-16s %-10s %04o %6u %7u %8u "
-			    "%8g %s\n", s->name, s->profile, (unsigned)s->mode,
+			evbuffer_add_printf(out, "%-*s %-*s %04o %6u %7u %8u "
+			    "%8g %s\n", width, s->name, pwidth, s->profile,
+			    (unsigned)s->mode,
 			    s->max_connections, s->max_objects, s->max_sessions,
 			    s->rate, s->path);
 		}

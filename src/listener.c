@@ -26,6 +26,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "policy.h"
+#include "stats.h"
 
 #define LISTENER_BACKLOG 128
 
@@ -301,6 +302,8 @@ listener_sync(struct daemon *d)
 		}
 		if (listener_create(d, s) != 0)
 			status = -1;
+		/* Counters show from the start, not from the first client. */
+		(void)stats_socket(d->stats, s->name);
 	}
 	for (l = TAILQ_FIRST(&d->listeners); l != NULL; l = next) {
 		next = TAILQ_NEXT(l, entry);

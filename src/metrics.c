@@ -26,6 +26,7 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
+#include "audit.h"
 #include "config.h"
 #include "conn.h"
 #include "daemon.h"
@@ -209,6 +210,16 @@ metrics_render(struct metrics *m, struct evbuffer *out)
 	    s->stats.denied);
 	metrics_value(out, "tpmproxy_flushed_total", "counter",
 	    "Handles flushed for clients that left.", s->stats.flushed);
+	if (m->d->audit != NULL) {
+		metrics_value(out, "tpmproxy_audit_records_total", "counter",
+		    "Audit records made.", audit_records(m->d->audit));
+		metrics_value(out, "tpmproxy_audit_failures_total", "counter",
+		    "Times the audit log could not be written.",
+		    audit_failures(m->d->audit));
+		metrics_value(out, "tpmproxy_audit_lost_total", "counter",
+		    "Audit records dropped while it could not be written.",
+		    audit_lost(m->d->audit));
+	}
 	metrics_value(out, "tpmproxy_objects_loaded", "gauge",
 	    "Client objects and sequences loaded in the TPM.",
 	    s->loaded_objects);
@@ -229,9 +240,10 @@ metrics_request_cb(struct evhttp_request *req, void *arg)
 		evhttp_send_error(req, 500, "out of memory");
 		return;
 	}
-	if (evhttp_request_get_command(req) != EVHTTP_REQ_GET) {
+	if (evhttp_request_get_command(req) != EVHTTP_REQ_GET &&
+	    evhttp_request_get_command(req) != EVHTTP_REQ_HEAD) {
 		code = 405;
-		evbuffer_add_printf(out, "GET only\n");
+		evbuffer_add_printf(out, "GET or HEAD only\n");
 	} else if (strcmp(uri, "/metrics") == 0) {
 		evhttp_add_header(evhttp_request_get_output_headers(req),
 		    "Content-Type", "text/plain; version=0.0.4");

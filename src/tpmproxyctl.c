@@ -141,7 +141,7 @@ tpmproxyctl_request(int argc, char **argv)
 {
 	struct sockaddr_un sun;
 	bool json = false, error;
-	char buf[4096], first[64];
+	char buf[4096], *answer = NULL;
 	size_t have = 0;
 	ssize_t n;
 	int fd;
@@ -180,24 +180,35 @@ tpmproxyctl_request(int argc, char **argv)
 		return 1;
 	}
 	shutdown(fd, SHUT_WR);
-	memset(first, 0, sizeof(first));
+	/* Read it all first: an error answer goes to stderr. */
 	while ((n = read(fd, buf, sizeof(buf))) > 0) {
-		if (have < sizeof(first) - 1) {
-			size_t take = (size_t)n < sizeof(first) - 1 - have ?
-			    (size_t)n : sizeof(first) - 1 - have;
+		char *grown = realloc(answer, have + (size_t)n + 1);
 
-			memcpy(first + have, buf, take);
-			have += take;
+		if (grown == NULL) {
+			n = -1;
+			errno = ENOMEM;
+			break;
 		}
-		fwrite(buf, 1, (size_t)n, stdout);
+		answer = grown;
+		memcpy(answer + have, buf, (size_t)n);
+		have += (size_t)n;
+		answer[have] = '\0';
 	}
 	close(fd);
 	if (n < 0) {
 		fprintf(stderr, "tpmproxyctl: %s\n", strerror(errno));
+		free(answer);
 		return 1;
 	}
-	error = have == 0 || strncmp(first, "error:", 6) == 0 ||
-	    strncmp(first, "{\"reloaded\":false", 18) == 0;
+	error = have == 0 || strncmp(answer, "error:", 6) == 0 ||
+	    strstr(answer, "\"reloaded\":false") != NULL;
+	/* JSON is for programs: it stays on stdout even when it says no. */
+	if (have > 0)
+		fputs(answer, error && !json ? stderr : stdout);
+	else
+		fprintf(stderr, "tpmproxyctl: no answer from %s\n",
+		    tpmproxyctl_control);
+	free(answer);
 	return error ? 1 : 0;
 }
 

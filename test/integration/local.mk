@@ -54,3 +54,17 @@ dist_check_DATA += test/integration/pollib.sh
 AUDIT_INTEGRATION_TESTS = test/integration/audit-verify.sh
 INTEGRATION_TESTS += $(AUDIT_INTEGRATION_TESTS)
 dist_check_SCRIPTS += test/integration/auditgen.py
+
+# Operator tests (issue #5): the audit log over a run of mixed clients
+# (every event type, rotation, restarts, tampering) and when it cannot be
+# written (audit-failure continue and refuse), tpmproxyctl's tables
+# and JSON with clients connected, and /metrics (a strict text-format
+# check), /healthz and /readyz. Longest first for `make -j check`.
+OPS_INTEGRATION_TESTS = \
+	test/integration/ops-metrics.sh \
+	test/integration/ops-audit.sh \
+	test/integration/ops-audit-failure.sh \
+	test/integration/ops-ctl.sh
+INTEGRATION_TESTS += $(OPS_INTEGRATION_TESTS)
+dist_check_SCRIPTS += test/integration/opslib.py
+dist_check_DATA += test/integration/opslib.sh
