@@ -100,3 +100,15 @@ test_unit_test_auditverify_CFLAGS = $(UNIT_CFLAGS) $(LIBCRYPTO_CFLAGS)
 test_unit_test_auditverify_LDFLAGS = $(UNIT_LINK_FLAGS)
 test_unit_test_auditverify_LDADD = $(CMOCKA_LIBS) $(LIBCRYPTO_LIBS)
 endif
+
+# The daemon's lock-down (src/sandbox.c): seccomp in a forked child, and
+# privilege dropping. Not wired into tpmproxyd yet (issue #6).
+if UNIT
+check_PROGRAMS += test/unit/test-sandbox
+TESTS += test/unit/test-sandbox
+test_unit_test_sandbox_SOURCES = test/unit/test-sandbox.c \
+	src/sandbox.c src/sandbox.h
+test_unit_test_sandbox_CFLAGS = $(UNIT_CFLAGS) $(PTHREAD_CFLAGS) $(LIBSECCOMP_CFLAGS)
+test_unit_test_sandbox_LDFLAGS = $(UNIT_LINK_FLAGS)
+test_unit_test_sandbox_LDADD = $(CMOCKA_LIBS) $(LIBSECCOMP_LIBS) $(PTHREAD_LIBS)
+endif
