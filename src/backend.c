@@ -156,13 +156,6 @@ backend_stats(const struct backend *be)
 	return &be->stats;
 }
 
-/* The conf string the backend was opened with. */
-const char *
-backend_conf(const struct backend *be)
-{
-	return be->conf;
-}
-
 /* Close the TCTI and free the backend. */
 void
 backend_free(struct backend *be)

@@ -20,7 +20,6 @@ int backend_open(const char *conf, struct backend **out);
 int backend_transact(struct backend *be, const uint8_t *cmd, size_t cmd_len,
     uint8_t *rsp, size_t *rsp_len);
 const struct backend_stats *backend_stats(const struct backend *be);
-const char *backend_conf(const struct backend *be);
 void backend_free(struct backend *be);
 
 #endif

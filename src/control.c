@@ -16,7 +16,6 @@
 #include <string.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -30,6 +29,7 @@
 #include "config.h"
 #include "conn.h"
 #include "daemon.h"
+#include "listener.h"
 #include "log.h"
 #include "policy.h"
 #include "resmgr.h"
@@ -553,40 +553,25 @@ control_accept_cb(struct evconnlistener *evl, evutil_socket_t fd,
 int
 control_open(struct daemon *d, const char *path)
 {
-	struct sockaddr_un sun;
 	struct control *ctl;
-	mode_t old_umask;
 	int fd;
 
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof(sun.sun_path)) {
+	if (strlen(path) >= sizeof(ctl->path)) {
 		log_error("control socket path %s is too long", path);
 		return -ENAMETOOLONG;
 	}
-	strcpy(sun.sun_path, path);
 	ctl = calloc(1, sizeof(*ctl));
 	if (ctl == NULL)
 		return -ENOMEM;
 	ctl->d = d;
 	strcpy(ctl->path, path);
 	LIST_INIT(&ctl->clients);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	fd = listener_unix_socket(path, 0600, false, 0, 0, 16);
 	if (fd < 0) {
+		log_error("control socket %s: %s", path, strerror(-fd));
 		free(ctl);
-		return -errno;
+		return fd;
 	}
-	unlink(path);
-	old_umask = umask(0177);
-	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0 ||
-	    listen(fd, 16) != 0) {
-		umask(old_umask);
-		log_warn("control socket %s", path);
-		close(fd);
-		free(ctl);
-		return -errno;
-	}
-	umask(old_umask);
 	ctl->evl = evconnlistener_new(d->base, control_accept_cb, ctl,
 	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, fd);
 	if (ctl->evl == NULL) {

@@ -143,33 +143,48 @@ listener_make_parent(const char *path)
 	return 0;
 }
 
-/* Bind and listen under a temporary name next to path. */
-static int
-listener_bind(struct listener *l)
+/* A listening unix socket at path (an existing file there is replaced),
+ * its owner and mode final before it listens: the umask keeps it from
+ * ever being wider than mode, even for a moment. Returns the fd (non-
+ * blocking, close-on-exec) or -errno. Also for the control and metrics
+ * sockets. */
+int
+listener_unix_socket(const char *path, mode_t mode, bool has_owner, uid_t uid,
+    gid_t gid, int backlog)
 {
 	struct sockaddr_un sun;
 	mode_t old_umask;
 	int fd, r;
 
-	if (listener_addr(l->tmp_path, &sun) != 0)
+	if (listener_addr(path, &sun) != 0)
 		return -ENAMETOOLONG;
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;
-	unlink(l->tmp_path);
-	/* Never wider than configured, even for a moment; owner and mode
-	 * are final before the socket gets its real name. */
-	old_umask = umask(0777 & ~l->mode);
+	unlink(path);
+	old_umask = umask(0777 & ~mode);
 	r = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
 	umask(old_umask);
-	if (r != 0 || (l->has_owner && chown(l->tmp_path, l->uid, l->gid) != 0) ||
-	    chmod(l->tmp_path, l->mode) != 0 ||
-	    listen(fd, LISTENER_BACKLOG) != 0) {
+	if (r != 0 || (has_owner && chown(path, uid, gid) != 0) ||
+	    chmod(path, mode) != 0 || listen(fd, backlog) != 0) {
 		r = -errno;
 		close(fd);
-		unlink(l->tmp_path);
+		unlink(path);
 		return r;
 	}
+	return fd;
+}
+
+/* Bind and listen under a temporary name next to path. */
+static int
+listener_bind(struct listener *l)
+{
+	int fd;
+
+	fd = listener_unix_socket(l->tmp_path, l->mode, l->has_owner, l->uid,
+	    l->gid, LISTENER_BACKLOG);
+	if (fd < 0)
+		return fd;
 	l->evl = evconnlistener_new(l->d->base, listener_accept_cb, l,
 	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, fd);
 	if (l->evl == NULL) {

@@ -16,7 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -30,6 +29,7 @@
 #include "config.h"
 #include "conn.h"
 #include "daemon.h"
+#include "listener.h"
 #include "log.h"
 #include "policy.h"
 #include "resmgr.h"
@@ -270,27 +270,13 @@ metrics_request_cb(struct evhttp_request *req, void *arg)
 static int
 metrics_bind_unix(struct metrics *m, const char *path)
 {
-	struct sockaddr_un sun;
-	mode_t old_umask;
 	int fd;
 
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof(sun.sun_path))
+	if (strlen(path) >= sizeof(m->unix_path))
 		return -ENAMETOOLONG;
-	strcpy(sun.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	fd = listener_unix_socket(path, 0660, false, 0, 0, 16);
 	if (fd < 0)
-		return -errno;
-	unlink(path);
-	old_umask = umask(0117);
-	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0 ||
-	    listen(fd, 16) != 0) {
-		umask(old_umask);
-		close(fd);
-		return -errno;
-	}
-	umask(old_umask);
+		return fd;
 	if (evhttp_accept_socket(m->http, fd) != 0) {
 		close(fd);
 		unlink(path);

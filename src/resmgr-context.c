@@ -16,7 +16,7 @@
 #define RM_LOAD_ATTEMPTS 4
 
 /* The sequence field of a marshalled TPMS_CONTEXT (TPM2 Part 2, 14.5). */
-uint64_t
+static uint64_t
 rm_context_sequence(const uint8_t *context, size_t len)
 {
 	if (len < 8)
@@ -91,7 +91,7 @@ rm_save_session(struct resmgr *rm, struct rm_entry *e)
  * time only (objects never change, TPM2 Part 1, 30.2), so later evictions
  * cost one FlushContext; a sequence changes with every update and is saved
  * each time; a session is saved, which frees its slot. */
-uint32_t
+static uint32_t
 rm_evict(struct resmgr *rm, struct rm_entry *e)
 {
 	uint8_t *context;

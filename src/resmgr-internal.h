@@ -125,7 +125,6 @@ bool rm_is_session(uint32_t handle);
 
 /* resmgr-context.c: moving contexts in and out of the TPM. */
 uint32_t rm_load(struct resmgr *rm, struct rm_entry *e);
-uint32_t rm_evict(struct resmgr *rm, struct rm_entry *e);
 uint32_t rm_make_room(struct resmgr *rm, enum rm_kind kind);
 bool rm_evict_lru(struct resmgr *rm, enum rm_kind kind);
 void rm_flush(struct resmgr *rm, struct rm_entry *e);
@@ -133,7 +132,6 @@ uint32_t rm_regap_oldest(struct resmgr *rm);
 void rm_gap_check(struct resmgr *rm);
 void rm_session_saved(struct resmgr *rm, struct rm_entry *e,
     uint8_t *context, size_t len);
-uint64_t rm_context_sequence(const uint8_t *context, size_t len);
 uint32_t rm_context_handle(const uint8_t *context, size_t len);
 
 /* resmgr-quota.c: group quotas and the NV indices groups define. */

@@ -28,7 +28,6 @@ struct worker {
 	pthread_cond_t wake;
 	struct fairq *pending;     /* loop -> TPM thread, fair order */
 	struct job_list done;      /* TPM thread -> loop */
-	size_t pending_count;      /* queued or running */
 	bool stopping;
 	int efd;
 	struct event *ev;
@@ -120,7 +119,6 @@ worker_main(void *arg)
 		worker_run(w, job);
 
 		pthread_mutex_lock(&w->lock);
-		w->pending_count--;
 		TAILQ_INSERT_TAIL(&w->done, job, entry);
 		/* An eventfd write only fails when the counter would
 		 * overflow, which a pending wake-up makes harmless. */
@@ -211,24 +209,10 @@ worker_submit(struct worker *w, struct job *job)
 
 	pthread_mutex_lock(&w->lock);
 	r = fairq_push(w->pending, job);
-	if (r == 0) {
-		w->pending_count++;
+	if (r == 0)
 		pthread_cond_signal(&w->wake);
-	}
 	pthread_mutex_unlock(&w->lock);
 	return r;
-}
-
-/* Jobs submitted but not yet finished by the TPM thread. */
-size_t
-worker_pending(struct worker *w)
-{
-	size_t n;
-
-	pthread_mutex_lock(&w->lock);
-	n = w->pending_count;
-	pthread_mutex_unlock(&w->lock);
-	return n;
 }
 
 /* Finish the queued jobs, join the thread, and free the worker; finished

@@ -56,7 +56,6 @@ void job_free(struct job *job);
 int worker_start(struct event_base *base, struct resmgr *rm,
     worker_done_cb done, void *arg, struct worker **out);
 int worker_submit(struct worker *w, struct job *job);
-size_t worker_pending(struct worker *w);
 void worker_stop(struct worker *w);
 
 #endif
