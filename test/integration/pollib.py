@@ -571,15 +571,40 @@ def sc_probe(args):
 
 
 def probe_as(uid, path, expect, cmd="getrandom"):
-    """probe as another uid (setpriv); Failure naming what it got."""
-    argv = ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", sys.executable,
-            os.path.abspath(__file__), "probe", "--path", path, "--expect", expect, "--cmd", cmd]
-    p = subprocess.run(argv, capture_output=True, text=True, timeout=WAIT * 2,
-                       env=dict(os.environ, PYTHONDONTWRITEBYTECODE="1"))
-    if p.returncode != 0:
-        raise Failure((p.stderr.strip() or p.stdout.strip() or f"setpriv exited {p.returncode}")
-                      .replace("pollib: probe: ", ""))
-    return p.stdout.strip()
+    """probe as another uid; Failure naming what it got. A forked child
+    drops to uid (groups cleared, gid = uid, as setpriv would) and probes,
+    so nothing in the source tree (which may be 0700) needs to be
+    readable by that uid."""
+    rfd, wfd = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(rfd)
+        status = 1
+        try:
+            os.setgroups([])
+            os.setgid(uid)
+            os.setuid(uid)
+            got = probe(path, cmd)
+            msg = f"{got}\n" if got == expect else \
+                f"uid {uid} on {path}: {got}, expected {expect}\n"
+            status = 0 if got == expect else 1
+        except BaseException as e:  # anything, reported to the parent
+            msg = f"uid {uid} on {path}: {type(e).__name__}: {e}\n"
+        os.write(wfd, msg.encode())
+        os._exit(status)
+    os.close(wfd)
+    out = b""
+    while True:
+        chunk = os.read(rfd, 4096)
+        if not chunk:
+            break
+        out += chunk
+    os.close(rfd)
+    _, st = os.waitpid(pid, 0)
+    text = out.decode(errors="replace").strip()
+    if os.waitstatus_to_exitcode(st) != 0:
+        raise Failure(text or f"probe as uid {uid} exited {st}")
+    return text
 
 
 # ---- scenario: profiles ---------------------------------------------------------------
