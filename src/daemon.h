@@ -54,6 +54,10 @@ struct daemon {
 	char tpm_firmware[32];
 	struct event *ev_signals[3];
 	struct event *ev_grace;
+	/* Who the daemon becomes once set up (main_run_as()). */
+	const char *run_user, *run_group; /* NULL: keep */
+	uid_t run_uid;
+	gid_t run_gid;
 };
 
 /* Milliseconds as a timeval, for libevent timers. */

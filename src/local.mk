@@ -26,6 +26,7 @@ TPMPROXYD_CORE = \
 	src/resmgr.c src/resmgr.h src/resmgr-internal.h \
 	src/resmgr-commands.c src/resmgr-context.c src/resmgr-entries.c \
 	src/resmgr-quota.c \
+	src/sandbox.c src/sandbox.h \
 	src/fairq.c src/fairq.h \
 	src/stats.c src/stats.h \
 	src/tpmcmd.c src/tpmcmd.h \
@@ -33,8 +34,8 @@ TPMPROXYD_CORE = \
 
 src_tpmproxyd_SOURCES = src/main.c $(TPMPROXYD_CORE)
 src_tpmproxyd_CFLAGS = $(AM_CFLAGS) $(PTHREAD_CFLAGS) $(DAEMON_SANITIZE_CFLAGS) \
-	$(TSS2_TCTILDR_CFLAGS) $(TSS2_MU_CFLAGS) $(TSS2_RC_CFLAGS) $(LIBEVENT_CFLAGS) \
+	$(TSS2_TCTILDR_CFLAGS) $(TSS2_MU_CFLAGS) $(TSS2_RC_CFLAGS) $(LIBEVENT_CFLAGS) $(LIBSECCOMP_CFLAGS) \
 	$(LIBCRYPTO_CFLAGS)
 src_tpmproxyd_LDFLAGS = $(DAEMON_SANITIZE_CFLAGS)
 src_tpmproxyd_LDADD = $(TSS2_TCTILDR_LIBS) $(TSS2_MU_LIBS) $(TSS2_RC_LIBS) \
-	$(LIBEVENT_LIBS) $(LIBCRYPTO_LIBS) $(PTHREAD_LIBS) -lm
+	$(LIBEVENT_LIBS) $(LIBCRYPTO_LIBS) $(LIBSECCOMP_LIBS) $(PTHREAD_LIBS) -lm

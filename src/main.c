@@ -2,6 +2,7 @@
 /* tpmproxyd: options, start-up order, the event loop and shutdown. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,12 +32,16 @@
 #include "options.h"
 #include "policy.h"
 #include "resmgr.h"
+#include "sandbox.h"
 #include "stats.h"
 #include "tpmcmd.h"
 #include "worker.h"
 
 /* Largest TPM buffer we accept from a TPM's self-description. */
 #define MAIN_MAX_TPM_BUFFER 65536
+
+/* Who a daemon started as root becomes, unless the config says. */
+#define MAIN_DEFAULT_USER "tss"
 
 /* The configuration in force. */
 static const struct config *
@@ -235,6 +240,11 @@ main_open_audit(struct daemon *d)
 		return;
 	if ((r = audit_open(path, &d->audit)) != 0)
 		fatalx("cannot open the audit log %s: %s", path, strerror(-r));
+	/* The user we become appends to it, and reopens it on SIGHUP. */
+	if ((d->run_uid != geteuid() || d->run_gid != getegid()) &&
+	    chown(path, d->run_uid, d->run_gid) != 0)
+		fatal("cannot give the audit log %s to uid %ld", path,
+		    (long)d->run_uid);
 	if (main_config(d)->set[CONFIG_KEY_AUDIT_SYSLOG].file != NULL) {
 		static const int priority[] = { LOG_ERR, LOG_WARNING, LOG_INFO,
 			LOG_DEBUG };
@@ -366,6 +376,54 @@ main_resmgr_limits(struct daemon *d, struct resmgr_limits *limits)
 	    limits->session_slots, sessions, gap);
 }
 
+/* Decide whom the daemon becomes: the configured user and group, or tss
+ * when started as root with no user configured and tss exists; otherwise
+ * whoever started it. Resolved before anything is created, so that what
+ * the daemon must write again after the switch (the audit log) can be
+ * given to that user. */
+static void
+main_run_as(struct daemon *d)
+{
+	const struct config *c = main_config(d);
+	char err[256];
+
+	d->run_user = c->user;
+	d->run_group = c->group;
+	if (d->run_user == NULL && d->run_group == NULL && geteuid() == 0 &&
+	    getpwnam(MAIN_DEFAULT_USER) != NULL)
+		d->run_user = MAIN_DEFAULT_USER;
+	if (sandbox_resolve(d->run_user, d->run_group, &d->run_uid,
+	    &d->run_gid, err, sizeof(err)) != 0)
+		fatalx("%s", err);
+}
+
+/* Become the user main_run_as() chose, keep no capabilities. */
+static void
+main_drop_privileges(struct daemon *d)
+{
+	char err[256];
+
+	if (sandbox_drop_privileges(d->run_user, d->run_group, err,
+	    sizeof(err)) != 0)
+		fatalx("%s", err);
+	log_info("running as %s (uid %ld, gid %ld) without capabilities",
+	    d->run_user != NULL ? d->run_user : "the starting user",
+	    (long)getuid(), (long)getgid());
+}
+
+/* Install the seccomp allow-list on both threads. */
+static void
+main_apply_seccomp(struct daemon *d)
+{
+	char err[256];
+
+	if (sandbox_apply_seccomp(d->opts.seccomp, err, sizeof(err)) != 0)
+		fatalx("%s", err);
+	if (d->opts.seccomp != SANDBOX_SECCOMP_OFF)
+		log_info("seccomp filter on (%s)", d->opts.seccomp ==
+		    SANDBOX_SECCOMP_LOG ? "log" : "kill");
+}
+
 /* Open the TPM, create sockets, start the TPM thread, publish. */
 static void
 main_start(struct daemon *d)
@@ -378,6 +436,7 @@ main_start(struct daemon *d)
 		fatalx("cannot open the TPM (tcti %s)", main_config(d)->tcti);
 	main_prepare_tpm(d);
 	main_resmgr_limits(d, &limits);
+	main_run_as(d);
 	if (resmgr_new(d->backend, d->attrs, &limits, &d->rm) != 0)
 		fatalx("out of memory");
 	if (stats_new(&d->stats) != 0)
@@ -399,13 +458,17 @@ main_start(struct daemon *d)
 		fatalx("cannot create the control socket %s",
 		    main_config(d)->control_socket);
 	main_setup_signals(d);
-	r = worker_start(d->base, d->rm, conn_job_done, d, &d->worker);
-	if (r != 0)
-		fatalx("cannot start the TPM thread: %s", strerror(-r));
 	if (main_config(d)->metrics_listen != NULL &&
 	    metrics_open(d, main_config(d)->metrics_listen) != 0)
 		exit(1);
 	main_write_pid_file(d->opts.pid_file);
+	/* Single-threaded: capabilities are per thread. */
+	main_drop_privileges(d);
+	r = worker_start(d->base, d->rm, conn_job_done, d, &d->worker);
+	if (r != 0)
+		fatalx("cannot start the TPM thread: %s", strerror(-r));
+	/* After: TSYNC covers the TPM thread, and clone() stays forbidden. */
+	main_apply_seccomp(d);
 }
 
 /* Free everything in reverse order; the resource manager flushes what

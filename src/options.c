@@ -18,6 +18,7 @@ enum {
 	OPT_RESERVE_SESSIONS,
 	OPT_CHECK_CONFIG,
 	OPT_PROC_ROOT,
+	OPT_SECCOMP,
 	OPT_CONTROL_SOCKET,
 };
 
@@ -35,6 +36,7 @@ static const struct option options_long[] = {
 	{ "reserve-session-slots", required_argument, NULL,
 	    OPT_RESERVE_SESSIONS },
 	{ "proc-root", required_argument, NULL, OPT_PROC_ROOT },
+	{ "seccomp", required_argument, NULL, OPT_SECCOMP },
 	{ "control-socket", required_argument, NULL, OPT_CONTROL_SOCKET },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -66,6 +68,8 @@ options_usage(FILE *f)
 	    "      --reserve-object-slots N   object slots left free for other\n"
 	    "                           TPM users (1)\n"
 	    "      --reserve-session-slots N  session slots left free (1)\n"
+	    "      --seccomp MODE       system calls outside the allow-list:\n"
+	    "                           kill (default), log, or off\n"
 	    "  -h, --help               show this help\n"
 	    "  -V, --version            show the version\n",
 	    CONFIG_DEFAULT_TCTI, OPTIONS_DEFAULT_SOCKET);
@@ -118,6 +122,7 @@ options_parse(int argc, char **argv, struct options *opts)
 	memset(opts, 0, sizeof(*opts));
 	opts->reserve_object_slots = -1;
 	opts->reserve_session_slots = -1;
+	opts->seccomp = SANDBOX_SECCOMP_KILL;
 	while ((ch = getopt_long(argc, argv, "t:s:c:fp:l:hV", options_long,
 	            NULL)) != -1) {
 		switch (ch) {
@@ -168,6 +173,10 @@ options_parse(int argc, char **argv, struct options *opts)
 			break;
 		case OPT_PROC_ROOT:
 			opts->proc_root = optarg;
+			break;
+		case OPT_SECCOMP:
+			if (sandbox_parse_mode(optarg, &opts->seccomp) != 0)
+				options_bad("seccomp", optarg, "kill, log or off");
 			break;
 		case OPT_CONTROL_SOCKET:
 			opts->control_socket = optarg;

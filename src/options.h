@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "log.h"
+#include "sandbox.h"
 
 #define OPTIONS_MAX_SOCKETS 64
 #define OPTIONS_DEFAULT_SOCKET "/run/tpmproxy/tpm.sock"
@@ -30,6 +31,7 @@ struct options {
 	unsigned shutdown_grace_ms;
 	int reserve_object_slots;         /* -1: not given */
 	int reserve_session_slots;
+	enum sandbox_seccomp seccomp;     /* default SANDBOX_SECCOMP_KILL */
 };
 
 void options_parse(int argc, char **argv, struct options *opts);

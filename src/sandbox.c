@@ -176,6 +176,35 @@ static const struct sandbox_rule sandbox_rules[] = {
 	ALLOW(exit_group, "the process ends"),
 };
 
+/* AddressSanitizer builds (configure --enable-asan, used by the test
+ * suite) only: LeakSanitizer's check at exit stops the threads from a
+ * tracer thread it clones, which ptrace()s them, and ASan's reports run
+ * on an alternate signal stack. Release builds never get these. */
+#if defined(__SANITIZE_ADDRESS__)
+#define SANDBOX_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SANDBOX_ASAN 1
+#endif
+#endif
+
+#ifdef SANDBOX_ASAN
+static const struct sandbox_rule sandbox_asan_rules[] = {
+	ALLOW(clone, "ASan: LeakSanitizer's tracer thread"),
+	ALLOW(ptrace, "ASan: the tracer stops and reads the threads"),
+	ALLOW(wait4, "ASan: waiting for stopped threads and the tracer"),
+	ALLOW(prctl, "ASan: PR_SET_PTRACER, PR_SET_PDEATHSIG, PR_GET_DUMPABLE"),
+	ALLOW(getppid, "ASan: the tracer checks its parent"),
+	ALLOW(sigaltstack, "ASan: reports run on an alternate stack"),
+	ALLOW(sched_getaffinity, "ASan: thread registry at exit"),
+	ALLOW(sched_yield, "ASan: spin locks, waiting for the tracer"),
+	ALLOW(readlink, "ASan: the executable's path in reports"),
+	ALLOW(readlinkat, "ASan: the same"),
+	ALLOW(getdents, "ASan: listing /proc/self/task"),
+	ALLOW(getpid, "ASan: its own pid"),
+};
+#endif
+
 #undef ALLOW
 #undef ALLOW_IF
 
@@ -250,7 +279,7 @@ sandbox_number(const char *s, unsigned long *out)
 /* Resolve user (and its primary group) and group into ids; NULL keeps
  * the current one. A name is looked up first, then taken as a number,
  * as config.c does. */
-static int
+int
 sandbox_resolve(const char *user, const char *group, uid_t *uid, gid_t *gid,
     char *err, size_t errlen)
 {
@@ -457,6 +486,22 @@ sandbox_default_action(enum sandbox_seccomp mode)
 	return modern ? SCMP_ACT_KILL_PROCESS : SCMP_ACT_TRAP;
 }
 
+/* Add n rules to ctx. */
+static int
+sandbox_add_rules(scmp_filter_ctx ctx, const struct sandbox_rule *rules,
+    size_t n, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < n; i++) {
+		int r = sandbox_add_rule(ctx, &rules[i]);
+
+		if (r != 0)
+			return sandbox_error(r, err, errlen, "seccomp rule for "
+			    "syscall %d (%s): %s", rules[i].nr, rules[i].why,
+			    strerror(-r));
+	}
+	return 0;
+}
+
 /* Build the allow-list filter with the given default action. */
 static int
 sandbox_build(scmp_filter_ctx ctx, uint32_t kill, char *err, size_t errlen)
@@ -475,15 +520,15 @@ sandbox_build(scmp_filter_ctx ctx, uint32_t kill, char *err, size_t errlen)
 	if (r != 0)
 		return sandbox_error(r, err, errlen, "seccomp: %s",
 		    strerror(-r));
-	for (size_t i = 0; i < sizeof(sandbox_rules) / sizeof(sandbox_rules[0]);
-	    i++) {
-		r = sandbox_add_rule(ctx, &sandbox_rules[i]);
-		if (r != 0)
-			return sandbox_error(r, err, errlen, "seccomp rule for "
-			    "syscall %d (%s): %s", sandbox_rules[i].nr,
-			    sandbox_rules[i].why, strerror(-r));
-	}
-	return 0;
+	r = sandbox_add_rules(ctx, sandbox_rules, sizeof(sandbox_rules) /
+	    sizeof(sandbox_rules[0]), err, errlen);
+#ifdef SANDBOX_ASAN
+	if (r == 0)
+		r = sandbox_add_rules(ctx, sandbox_asan_rules,
+		    sizeof(sandbox_asan_rules) / sizeof(sandbox_asan_rules[0]),
+		    err, errlen);
+#endif
+	return r;
 }
 
 /* Install the allow-list on every thread of the process; off does

@@ -4,6 +4,7 @@
 #define TPMPROXY_SANDBOX_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 /* What a system call outside the allow-list does. */
 enum sandbox_seccomp {
@@ -13,6 +14,8 @@ enum sandbox_seccomp {
 };
 
 int sandbox_parse_mode(const char *s, enum sandbox_seccomp *mode);
+int sandbox_resolve(const char *user, const char *group, uid_t *uid,
+    gid_t *gid, char *err, size_t errlen);
 int sandbox_drop_privileges(const char *user, const char *group, char *err,
     size_t errlen);
 int sandbox_apply_seccomp(enum sandbox_seccomp mode, char *err,

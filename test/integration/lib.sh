@@ -132,6 +132,8 @@ daemon_cmd() {
                "--log-file=$T/valgrind-$DAEMON_STARTS.log")
     fi
     _cmd+=("$TPMPROXYD")
+    # valgrind's own system calls would break the daemon's seccomp filter.
+    [[ ${TPMPROXY_VALGRIND:-0} != 1 ]] || _cmd+=(--seccomp=off)
 }
 
 # start_daemon [EXTRA ARGS...]: tpmproxyd on $SOCK with backend $BACKEND_TCTI;
@@ -245,13 +247,33 @@ kill_daemon_hard() {
 
 # ---- set-up and clean-up --------------------------------------------------------
 
-# setup [DAEMON ARGS...]: temp dir, swtpm, daemon, clients' environment.
-setup() {
+# The user tpmproxyd becomes once set up: started by root, it drops to tss
+# when that user exists (tpmproxyd(8)); empty when it stays the tests' user.
+DAEMON_USER=
+if [[ $(id -u) == 0 ]] && getent passwd tss >/dev/null; then
+    DAEMON_USER=tss
+fi
+
+# give_to_daemon DIR...: directories the daemon writes in after dropping
+# privileges (socket files removed at exit, a rotated audit log).
+give_to_daemon() {
+    [[ -z $DAEMON_USER ]] || chown "$DAEMON_USER:" "$@"
+}
+
+# make_test_dir MAXLEN: the test's temp dir $T, removed at exit, owned by
+# the daemon's user. A unix socket path must fit in sun_path (108 bytes):
+# a $TMPDIR longer than MAXLEN is not used.
+make_test_dir() {
     local base=${TMPDIR:-/tmp}
-    # A unix socket path must fit in sun_path (108 bytes).
-    (( ${#base} < 60 )) || base=/tmp
+    (( ${#base} < $1 )) || base=/tmp
     T=$(mktemp -d "$base/tpmproxy-$TEST_NAME.XXXXXX") || fail "mktemp failed"
     trap cleanup EXIT
+    give_to_daemon "$T"
+}
+
+# setup [DAEMON ARGS...]: temp dir, swtpm, daemon, clients' environment.
+setup() {
+    make_test_dir 60
     SOCK=$T/tpm.sock
     start_swtpm swtpm
     BACKEND_TCTI=$SWTPM_TCTI

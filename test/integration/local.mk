@@ -7,6 +7,7 @@ INTEGRATION_TESTS = \
 	test/integration/concurrent.sh \
 	test/integration/bad-input.sh \
 	test/integration/signals.sh \
+	test/integration/sandbox.sh \
 	test/integration/demo.sh
 TESTS += $(INTEGRATION_TESTS)
 dist_check_SCRIPTS += $(INTEGRATION_TESTS) \

@@ -25,6 +25,7 @@ require_tools
 ops_require_ctl
 pol_init --tap
 mkdir -p "$T/log"
+give_to_daemon "$T/log"
 LOG=$T/log/audit.log
 CTL_SOCK=$T/ctl.sock
 FLOOD=6000

@@ -47,6 +47,7 @@ if [[ $(id -u) == 0 ]] && command -v setpriv >/dev/null 2>&1; then
     chmod 0711 "$T"     # uid 4242 reaches uids.sock in $T
 fi
 mkdir -p "$T/log" "$T/tamper"
+give_to_daemon "$T/log"
 LOG=$T/log/audit.log
 CTL_SOCK=$T/ctl.sock
 

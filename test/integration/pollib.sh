@@ -38,10 +38,7 @@ POL_WAIT_PATHS=()  # if set, pol_start waits for these instead
 
 # pol_init [--tap]: temp dir, swtpm (and the tap), configuration paths.
 pol_init() {
-    local base=${TMPDIR:-/tmp}
-    (( ${#base} < 40 )) || base=/tmp
-    T=$(mktemp -d "$base/tpmproxy-$TEST_NAME.XXXXXX") || fail "mktemp failed"
-    trap cleanup EXIT
+    make_test_dir 40
     mkdir -p "$T/etc" "$T/proc"
     CONF=$T/etc/tpmproxy.conf
     CONFD=$T/etc/conf.d

@@ -17,10 +17,8 @@ SOCK2=
 # second socket $SOCK2 too: another client identity (socket + uid) of the
 # same daemon.
 rm_setup() {
-    local base=${TMPDIR:-/tmp} i
-    (( ${#base} < 60 )) || base=/tmp
-    T=$(mktemp -d "$base/tpmproxy-$TEST_NAME.XXXXXX") || fail "mktemp failed"
-    trap cleanup EXIT
+    local i
+    make_test_dir 60
     SOCK=$T/tpm.sock
     SOCK2=$T/tpm2.sock
     start_swtpm swtpm
