@@ -14,11 +14,13 @@
 #include "conn.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -45,6 +47,7 @@
 #include "worker.h"
 
 #define CONN_BUCKETS 256
+#define CONN_FD_RESERVE 16      /* descriptors clients cannot have */
 
 struct conn {
 	uint64_t id;
@@ -73,9 +76,26 @@ struct conn_table {
 	LIST_HEAD(, conn) buckets[CONN_BUCKETS];
 	TAILQ_HEAD(, conn) all;
 	size_t count;
+	int fd_ceiling;             /* clients' descriptors stay below */
 };
 
 static void conn_process(struct conn *c);
+
+/* The lowest descriptor a client may not have: RLIMIT_NOFILE less a
+ * reserve for the daemon's own needs (half of a small limit); INT_MAX
+ * when the limit is too high to matter. Read once, at start-up. */
+static int
+conn_fd_ceiling_of_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 ||
+	    rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > INT_MAX)
+		return INT_MAX;
+	if (rl.rlim_cur <= 2 * CONN_FD_RESERVE)
+		return (int)rl.rlim_cur / 2;
+	return (int)rl.rlim_cur - CONN_FD_RESERVE;
+}
 
 /* Create the table the loop uses to match responses to connections. */
 int
@@ -89,8 +109,17 @@ conn_table_new(struct daemon *d)
 	for (size_t i = 0; i < CONN_BUCKETS; i++)
 		LIST_INIT(&t->buckets[i]);
 	TAILQ_INIT(&t->all);
+	t->fd_ceiling = conn_fd_ceiling_of_limit();
 	d->conns = t;
 	return 0;
+}
+
+/* Descriptors at or above this are the daemon's own: the listeners stop
+ * accepting before a client gets one. */
+int
+conn_fd_ceiling(const struct daemon *d)
+{
+	return d->conns->fd_ceiling;
 }
 
 /* Free the (empty) table. */
@@ -589,8 +618,10 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 }
 
 /* The peer's Kubernetes pod, if it is in one: the pod UID keys its quotas
- * and its identity (with --proc-root, tests point at a fake /proc). */
-static void
+ * and its identity (with --proc-root, tests point at a fake /proc).
+ * Returns -errno when the daemon could not tell (out of descriptors or
+ * memory): such a peer is not taken for one outside any pod. */
+static int
 conn_find_pod(struct conn *c)
 {
 	char path[64 + 4096];
@@ -598,7 +629,7 @@ conn_find_pod(struct conn *c)
 
 	c->pod[0] = '\0';
 	if (c->peer.pid <= 0)
-		return;
+		return 0;
 	if (c->d->opts.proc_root != NULL) {
 		snprintf(path, sizeof(path), "%s/%ld/cgroup",
 		    c->d->opts.proc_root, (long)c->peer.pid);
@@ -608,6 +639,7 @@ conn_find_pod(struct conn *c)
 	}
 	if (r != 0)
 		c->pod[0] = '\0';
+	return r == -EMFILE || r == -ENFILE || r == -ENOMEM ? r : 0;
 }
 
 /* Who the peer is: credentials, pod, identity and group; false if it may
@@ -616,6 +648,7 @@ static bool
 conn_identify(struct conn *c, const struct config_socket *s, int fd)
 {
 	socklen_t len = sizeof(c->peer);
+	int r;
 
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &c->peer, &len) != 0) {
 		log_warn("SO_PEERCRED");
@@ -627,7 +660,12 @@ conn_identify(struct conn *c, const struct config_socket *s, int fd)
 		conn_audit_event(c, "refused", "uid not in allow-uids");
 		return false;
 	}
-	conn_find_pod(c);
+	if ((r = conn_find_pod(c)) != 0) {
+		log_warnx("socket %s: cannot read the cgroup of pid %ld: %s; "
+		    "refused", s->name, (long)c->peer.pid, strerror(-r));
+		conn_audit_event(c, "refused", "cgroup unreadable");
+		return false;
+	}
 	c->identity = identity_intern(c->d->identities, s->name, c->peer.uid,
 	    c->peer.gid, c->pod[0] ? c->pod : NULL);
 	c->group = identity_group_get(c->d->identities, s->name,
