@@ -263,13 +263,14 @@ class NonReader:
     def commands_sent(self):
         return self.sent // len(self.cmd)
 
-    def fill(self, args, quiet=0.5):
+    def fill(self, args, quiet=0.4):
         """Send whatever the daemon takes until its count of commands
-        answered (tpmproxyctl clients) stays the same for `quiet` seconds;
-        Failure if it still grows after WAIT. Returns that count."""
+        answered (tpmproxyctl clients) stays the same over two looks
+        `quiet` seconds apart; Failure if it still grows after WAIT.
+        Returns that count."""
         batch, pending = self.cmd * 64, b""
         deadline = time.monotonic() + WAIT
-        last = None
+        seen = []
         while True:
             try:
                 while True:
@@ -283,14 +284,14 @@ class NonReader:
                 raise Failure(f"noread: closed while the daemon still took its commands "
                               f"({self.commands_sent()} sent): {e}")
             answered = one_client(args, "noread")["commands"]
-            if answered == last:
+            seen = (seen + [answered])[-3:]
+            if len(seen) == 3 and len(set(seen)) == 1:
                 self.t_stuck = time.monotonic()
                 return answered
             if time.monotonic() > deadline:
                 raise Failure(f"noread: the daemon kept answering a client that never reads: "
                               f"{self.commands_sent()} commands sent, {answered} answered in "
                               f"{WAIT:.0f}s (tpmproxyctl clients); it buffers every response")
-            last = answered
             time.sleep(quiet)
 
 
