@@ -41,7 +41,7 @@ import time  # noqa: E402
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from pollib import (  # noqa: E402
     CAP_TPM_PROPERTIES, CC, POD_UIDS, PT_FIXED, RC_RETRY, WAIT, Failure, enter_pod,
-    get_random, must, rcstr, sock, u16, u32)
+    get_random, log_since, log_size, must, rcstr, sock, u16, u32, wait_for)
 from rmlib import Conn  # noqa: E402
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -85,15 +85,10 @@ def stats_of(args, name):
     raise Failure(f"tpmproxyctl stats has no socket {name}")
 
 
-def daemon_log(args):
-    with open(args.log, errors="replace") as f:
-        return f.read()
-
-
 def log_lines(args, pattern, since=0):
     """Lines of the daemon log from byte offset since matching pattern."""
     rx = re.compile(pattern)
-    return [line for line in daemon_log(args)[since:].splitlines() if rx.search(line)]
+    return [line for line in log_since(args, since).splitlines() if rx.search(line)]
 
 
 def audit_records(args, conn):
@@ -109,17 +104,6 @@ def audit_records(args, conn):
     except FileNotFoundError:
         pass
     return out
-
-
-def wait_for(what, cond, timeout=WAIT):
-    deadline = time.monotonic() + timeout
-    while True:
-        got = cond()
-        if got:
-            return got
-        if time.monotonic() > deadline:
-            raise Failure(f"{what} (waited {timeout:.0f}s)")
-        time.sleep(0.05)
 
 
 def cpu_ticks(pid):
@@ -379,8 +363,10 @@ def sc_slow(args):
     nid, tid = nrc["id"], trc["id"]
     why = {}
     for cid, name in ((nid, "noread"), (tid, "trickle")):
-        lines = wait_for(f"{name}: a 'closing id={cid}' line in the daemon log",
-                         lambda: log_lines(args, rf"closing id={cid} socket={name} "))
+        closing = rf"closing id={cid} socket={name} "
+        wait_for(f"{name}: a 'closing id={cid}' line in the daemon log",
+                 lambda: log_lines(args, closing))
+        lines = log_lines(args, closing)
         why[name] = lines[0].split(": ", 2)[-1]
         disc = log_lines(args, rf"disconnect id={cid} socket={name} ")
         if len(disc) != 1:
@@ -395,12 +381,11 @@ def sc_slow(args):
         raise Failure(f"trickle: closed for '{why['trickle']}', expected the partial-read "
                       "timeout")
     for cid, name in ((nid, "noread"), (tid, "trickle")):
-        rec = wait_for(f"{name}: a timeout record for conn {cid} in the audit log",
-                       lambda: [r for r in audit_records(args, cid)
-                                if r["event"] == "timeout"])
-        disc = wait_for(f"{name}: a disconnect record for conn {cid}",
-                        lambda: [r for r in audit_records(args, cid)
-                                 if r["event"] == "disconnect"])
+        # The disconnect record is written after the timeout record.
+        wait_for(f"{name}: a disconnect record for conn {cid} in the audit log",
+                 lambda: any(r["event"] == "disconnect" for r in audit_records(args, cid)))
+        rec = [r for r in audit_records(args, cid) if r["event"] == "timeout"]
+        disc = [r for r in audit_records(args, cid) if r["event"] == "disconnect"]
         if len(rec) != 1 or rec[0].get("detail") != why[name] or \
                 disc[0].get("detail") != why[name]:
             raise Failure(f"{name}: audit records {rec + disc}, expected one timeout and "
@@ -583,7 +568,7 @@ def sc_emfile(args):
     pod = POD_UIDS[0]
     enter_pod(args.proc_root, pod)
     path = sock(args, "fd")
-    log0 = len(daemon_log(args))
+    log0 = log_size(args)
     socks = {i: connect_blocking(path) for i in range(n)}
     for s in socks.values():
         s.sendall(getrandom_cmd())
@@ -604,7 +589,7 @@ def sc_emfile(args):
     if len(pause) != 1:
         raise Failure(f"saturated: {len(pause)} lines saying fd.sock stopped accepting, "
                       "expected 1")
-    log1 = len(daemon_log(args))
+    log1 = log_size(args)
     ticks0, t0 = cpu_ticks(pid), time.monotonic()
     time.sleep(SATURATED_S)
     ticks1, t1 = cpu_ticks(pid), time.monotonic()
@@ -613,7 +598,7 @@ def sc_emfile(args):
         raise Failure(f"saturated: the daemon used {ticks1 - ticks0} CPU ticks in "
                       f"{elapsed:.0f} ({SATURATED_S}s): it spins on a listener it cannot "
                       "accept from")
-    quiet = daemon_log(args)[log1:].splitlines()
+    quiet = log_since(args, log1).splitlines()
     if quiet:
         raise Failure(f"saturated: {len(quiet)} log lines in {SATURATED_S}s while nothing "
                       f"happened, e.g. {quiet[0]!r}")
@@ -655,7 +640,7 @@ def sc_emfile(args):
     paused = log_lines(args, PAUSE_LINE, log0)
     if not resumed or len(paused) != len(resumed):
         raise Failure(f"fd.sock paused {len(paused)} times and resumed {len(resumed)} times")
-    connects = [line for line in daemon_log(args)[log0:].splitlines()
+    connects = [line for line in log_since(args, log0).splitlines()
                 if re.search(r"connect id=\d+ socket=fd ", line) and "disconnect" not in line]
     podless = [line for line in connects if f"pod={pod}" not in line]
     if len(connects) != n or podless:
