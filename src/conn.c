@@ -4,19 +4,23 @@
  * A connection reads until its input holds one whole command, checks it
  * against its socket's policy (profile, rate), hands a copy to the TPM
  * thread and stops reading (like /dev/tpmrm0, one command in flight); the
- * response re-enables reading, so pipelined commands are answered in order
- * and a client that never reads cannot make us buffer more than one
- * response. Broken framing closes this connection only. The socket's
- * configuration is looked up by name for every command, so a reload
- * applies to the next one. */
+ * response, once written out, re-enables reading, so pipelined commands
+ * are answered in order and a client that never reads cannot make us
+ * buffer more than one response. That response must be taken within the
+ * partial-timeout, as a command must arrive within it: a slow reader is
+ * closed like a slow writer. Broken framing closes this connection only.
+ * The socket's configuration is looked up by name for every command, so a
+ * reload applies to the next one. */
 #include "conn.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -43,6 +47,7 @@
 #include "worker.h"
 
 #define CONN_BUCKETS 256
+#define CONN_FD_RESERVE 16      /* descriptors clients cannot have */
 
 struct conn {
 	uint64_t id;
@@ -50,6 +55,7 @@ struct conn {
 	char *socket_name;
 	struct bufferevent *bev;
 	struct event *ev_partial;   /* a started frame must complete in time */
+	struct event *ev_write;     /* a response must be taken in time */
 	struct event *ev_idle;      /* idle-timeout */
 	struct event *ev_delay;     /* a command held back by the rate limit */
 	struct ucred peer;
@@ -70,9 +76,26 @@ struct conn_table {
 	LIST_HEAD(, conn) buckets[CONN_BUCKETS];
 	TAILQ_HEAD(, conn) all;
 	size_t count;
+	int fd_ceiling;             /* clients' descriptors stay below */
 };
 
 static void conn_process(struct conn *c);
+
+/* The lowest descriptor a client may not have: RLIMIT_NOFILE less a
+ * reserve for the daemon's own needs (half of a small limit); INT_MAX
+ * when the limit is too high to matter. Read once, at start-up. */
+static int
+conn_fd_ceiling_of_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 ||
+	    rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > INT_MAX)
+		return INT_MAX;
+	if (rl.rlim_cur <= 2 * CONN_FD_RESERVE)
+		return (int)rl.rlim_cur / 2;
+	return (int)rl.rlim_cur - CONN_FD_RESERVE;
+}
 
 /* Create the table the loop uses to match responses to connections. */
 int
@@ -86,8 +109,17 @@ conn_table_new(struct daemon *d)
 	for (size_t i = 0; i < CONN_BUCKETS; i++)
 		LIST_INIT(&t->buckets[i]);
 	TAILQ_INIT(&t->all);
+	t->fd_ceiling = conn_fd_ceiling_of_limit();
 	d->conns = t;
 	return 0;
+}
+
+/* Descriptors at or above this are the daemon's own: the listeners stop
+ * accepting before a client gets one. */
+int
+conn_fd_ceiling(const struct daemon *d)
+{
+	return d->conns->fd_ceiling;
 }
 
 /* Free the (empty) table. */
@@ -227,6 +259,7 @@ conn_close(struct conn *c, const char *why)
 	TAILQ_REMOVE(&d->conns->all, c, all_entry);
 	d->conns->count--;
 	event_free(c->ev_partial);
+	event_free(c->ev_write);
 	event_free(c->ev_idle);
 	event_free(c->ev_delay);
 	bufferevent_free(c->bev);
@@ -265,12 +298,35 @@ conn_drop(struct conn *c, const char *why)
 	conn_free(c);
 }
 
+/* The partial-timeout in force for this connection. */
+static struct timeval
+conn_partial_tv(const struct conn *c, const struct config_socket *s)
+{
+	return daemon_ms(s != NULL && s->partial_timeout_ms != 0 ?
+	    s->partial_timeout_ms :
+	    policy_config(c->d->policy)->partial_timeout_ms);
+}
+
+/* Bytes of response not yet handed to the kernel. */
+static size_t
+conn_output_pending(const struct conn *c)
+{
+	return evbuffer_get_length(bufferevent_get_output(c->bev));
+}
+
 /* A frame was started but not completed in time. */
 static void
 conn_partial_cb(evutil_socket_t fd, short what, void *arg)
 {
 	conn_drop_event(arg, "timeout",
 	    "incomplete command (partial-read timeout)");
+}
+
+/* A response was not taken in time: the client does not read. */
+static void
+conn_write_timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+	conn_drop_event(arg, "timeout", "response not read (partial-timeout)");
 }
 
 /* Nothing was sent for the socket's idle-timeout. */
@@ -280,7 +336,9 @@ conn_idle_cb(evutil_socket_t fd, short what, void *arg)
 	conn_drop_event(arg, "timeout", "idle timeout");
 }
 
-/* (Re)start the idle timer from the configuration in force. */
+/* (Re)start the idle timer from the configuration in force; it runs
+ * only while we are ready to read (no command in flight, no response
+ * waiting to be written). */
 static void
 conn_arm_idle(struct conn *c)
 {
@@ -288,10 +346,26 @@ conn_arm_idle(struct conn *c)
 	struct timeval tv;
 
 	evtimer_del(c->ev_idle);
-	if (s != NULL && s->idle_timeout_ms != 0 && !c->in_flight) {
+	if (s != NULL && s->idle_timeout_ms != 0 && !c->in_flight &&
+	    conn_output_pending(c) == 0) {
 		tv = daemon_ms(s->idle_timeout_ms);
 		evtimer_add(c->ev_idle, &tv);
 	}
+}
+
+/* Queue a response and start the clock for the client to take it; the
+ * next command is read once it is written out (conn_write_cb). */
+static int
+conn_respond(struct conn *c, const void *rsp, size_t len)
+{
+	struct timeval tv = conn_partial_tv(c, conn_socket(c));
+
+	if (bufferevent_write(c->bev, rsp, len) != 0)
+		return -ENOMEM;
+	evtimer_del(c->ev_idle);
+	evtimer_add(c->ev_write, &tv);
+	bufferevent_disable(c->bev, EV_READ);
+	return 0;
 }
 
 /* Answer the command at the head of the input without the TPM. */
@@ -304,7 +378,7 @@ conn_answer(struct conn *c, struct evbuffer *in, size_t size, uint32_t rc)
 	frame_error_response(rsp, sizeof(rsp), rc);
 	c->commands++;
 	conn_stats(c)->commands++;
-	if (bufferevent_write(c->bev, rsp, sizeof(rsp)) != 0)
+	if (conn_respond(c, rsp, sizeof(rsp)) != 0)
 		c->closing = true;
 }
 
@@ -458,7 +532,7 @@ conn_process(struct conn *c)
 	size_t avail;
 	struct timeval tv;
 
-	while (!c->in_flight && !c->closing &&
+	while (!c->in_flight && !c->closing && conn_output_pending(c) == 0 &&
 	    !evtimer_pending(c->ev_delay, NULL)) {
 		s = conn_socket(c);
 		if (s == NULL) {
@@ -489,9 +563,7 @@ conn_process(struct conn *c)
 			return;
 		case FRAME_INCOMPLETE:
 			if (!evtimer_pending(c->ev_partial, NULL)) {
-				tv = daemon_ms(s->partial_timeout_ms != 0 ?
-				    s->partial_timeout_ms :
-				    policy_config(c->d->policy)->partial_timeout_ms);
+				tv = conn_partial_tv(c, s);
 				evtimer_add(c->ev_partial, &tv);
 			}
 			bufferevent_enable(c->bev, EV_READ);
@@ -515,14 +587,22 @@ conn_read_cb(struct bufferevent *bev, void *arg)
 	conn_process(c);
 }
 
-/* Output drained: a closing connection can go now. */
+/* Output drained: a closing connection can go now, an open one reads
+ * its next command. */
 static void
 conn_write_cb(struct bufferevent *bev, void *arg)
 {
 	struct conn *c = arg;
 
-	if (c->closing && !c->in_flight)
+	evtimer_del(c->ev_write);
+	if (c->in_flight)
+		return;
+	if (c->closing) {
 		conn_free(c);
+		return;
+	}
+	conn_arm_idle(c);
+	conn_process(c);
 }
 
 /* EOF or a socket error. */
@@ -538,8 +618,10 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 }
 
 /* The peer's Kubernetes pod, if it is in one: the pod UID keys its quotas
- * and its identity (with --proc-root, tests point at a fake /proc). */
-static void
+ * and its identity (with --proc-root, tests point at a fake /proc).
+ * Returns -errno when the daemon could not tell (out of descriptors or
+ * memory): such a peer is not taken for one outside any pod. */
+static int
 conn_find_pod(struct conn *c)
 {
 	char path[64 + 4096];
@@ -547,7 +629,7 @@ conn_find_pod(struct conn *c)
 
 	c->pod[0] = '\0';
 	if (c->peer.pid <= 0)
-		return;
+		return 0;
 	if (c->d->opts.proc_root != NULL) {
 		snprintf(path, sizeof(path), "%s/%ld/cgroup",
 		    c->d->opts.proc_root, (long)c->peer.pid);
@@ -557,6 +639,7 @@ conn_find_pod(struct conn *c)
 	}
 	if (r != 0)
 		c->pod[0] = '\0';
+	return r == -EMFILE || r == -ENFILE || r == -ENOMEM ? r : 0;
 }
 
 /* Who the peer is: credentials, pod, identity and group; false if it may
@@ -565,6 +648,7 @@ static bool
 conn_identify(struct conn *c, const struct config_socket *s, int fd)
 {
 	socklen_t len = sizeof(c->peer);
+	int r;
 
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &c->peer, &len) != 0) {
 		log_warn("SO_PEERCRED");
@@ -576,7 +660,12 @@ conn_identify(struct conn *c, const struct config_socket *s, int fd)
 		conn_audit_event(c, "refused", "uid not in allow-uids");
 		return false;
 	}
-	conn_find_pod(c);
+	if ((r = conn_find_pod(c)) != 0) {
+		log_warnx("socket %s: cannot read the cgroup of pid %ld: %s; "
+		    "refused", s->name, (long)c->peer.pid, strerror(-r));
+		conn_audit_event(c, "refused", "cgroup unreadable");
+		return false;
+	}
 	c->identity = identity_intern(c->d->identities, s->name, c->peer.uid,
 	    c->peer.gid, c->pod[0] ? c->pod : NULL);
 	c->group = identity_group_get(c->d->identities, s->name,
@@ -614,14 +703,16 @@ conn_accept(struct daemon *d, const char *socket_name, int fd)
 	if (c->bev == NULL)
 		close(fd);
 	c->ev_partial = evtimer_new(d->base, conn_partial_cb, c);
+	c->ev_write = evtimer_new(d->base, conn_write_timeout_cb, c);
 	c->ev_idle = evtimer_new(d->base, conn_idle_cb, c);
 	c->ev_delay = evtimer_new(d->base, conn_delay_cb, c);
 	LIST_INSERT_HEAD(&d->conns->buckets[c->id % CONN_BUCKETS], c,
 	    bucket_entry);
 	TAILQ_INSERT_TAIL(&d->conns->all, c, all_entry);
 	d->conns->count++;
-	if (c->bev == NULL || c->ev_partial == NULL || c->ev_idle == NULL ||
-	    c->ev_delay == NULL || !conn_identify(c, s, fd)) {
+	if (c->bev == NULL || c->ev_partial == NULL || c->ev_write == NULL ||
+	    c->ev_idle == NULL || c->ev_delay == NULL ||
+	    !conn_identify(c, s, fd)) {
 		conn_free(c);
 		return;
 	}
@@ -716,17 +807,13 @@ conn_job_done(struct job *job, void *arg)
 		ss->over_quota++;
 	conn_audit_command(c, job, quota ? "quota" : "command",
 	    latency > 0 ? (uint64_t)latency : 0);
-	if (bufferevent_write(c->bev, job->rsp, job->rsp_len) != 0) {
+	if (conn_respond(c, job->rsp, job->rsp_len) != 0) {
 		job_free(job);
 		conn_drop(c, "cannot queue the response");
 		return;
 	}
 	job_free(job);
-	if (c->closing)
-		return;   /* conn_write_cb closes once the response is out */
-	conn_arm_idle(c);
-	bufferevent_enable(c->bev, EV_READ);
-	conn_process(c);
+	/* conn_write_cb reads on (or closes) once the response is out. */
 }
 
 /* SIGTERM: close idle connections now, the others once their command's

@@ -31,6 +31,7 @@ void conn_close_all(struct daemon *d);
 void conn_close_socket(struct daemon *d, const char *socket_name);
 void conn_reconfigure(struct daemon *d);
 size_t conn_count(const struct daemon *d);
+int conn_fd_ceiling(const struct daemon *d);
 size_t conn_list(const struct daemon *d, struct conn_info *out, size_t max);
 
 #endif

@@ -4,7 +4,15 @@
  * A socket is bound under a temporary name, given its mode, and renamed
  * into place only once the daemon can serve: clients and scripts that wait
  * for the path never reach a daemon that is still starting, and there is no
- * window in which the path exists with the wrong mode. */
+ * window in which the path exists with the wrong mode.
+ *
+ * Clients never get the daemon's last file descriptors (conn_fd_ceiling):
+ * the TPM backend (tcti-swtpm connects once per command), /proc/PID/cgroup,
+ * the audit log, reloads and the control socket need some. A listener that
+ * hands out the last descriptor below the ceiling pauses, and so does one
+ * whose accept() fails with EMFILE; once a second it looks whether
+ * descriptors were freed, and accepts again then. Meanwhile new clients
+ * wait in the listen backlog. */
 #include "listener.h"
 
 #include <errno.h>
@@ -42,7 +50,7 @@ struct listener {
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	char tmp_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	struct evconnlistener *evl;
-	struct event *ev_retry;
+	struct event *ev_retry;     /* paused: look for free descriptors */
 	int published;
 };
 
@@ -89,39 +97,74 @@ listener_check_existing(const char *path)
 	return 0;
 }
 
-/* Accept callback: hand the new fd to the connection layer. */
+/* Whether a new client may have a descriptor: the kernel hands out the
+ * lowest free one, so whether the one a probe gets is below the ceiling
+ * (a unix socket: a call the sandbox allows). */
+static bool
+listener_fd_room(const struct listener *l)
+{
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return false;
+	close(fd);
+	return fd < conn_fd_ceiling(l->d);
+}
+
+/* Stop accepting for now: look again in a second (as tmux does after
+ * EMFILE) instead of spinning on a listener that stays readable. */
+static void
+listener_pause(struct listener *l)
+{
+	struct timeval pause = { 1, 0 };
+
+	evconnlistener_disable(l->evl);
+	evtimer_add(l->ev_retry, &pause);
+}
+
+/* Accept callback: hand the new fd to the connection layer; pause when it
+ * was the last one clients may have. */
 static void
 listener_accept_cb(struct evconnlistener *evl, evutil_socket_t fd,
     struct sockaddr *sa, int socklen, void *arg)
 {
 	struct listener *l = arg;
+	int ceiling = conn_fd_ceiling(l->d);
 
 	conn_accept(l->d, l->name, fd);
+	if (fd >= ceiling - 1) {
+		log_warnx("socket \"%s\": clients hold every file descriptor "
+		    "below %d, the rest is kept for the daemon; not accepting "
+		    "until some are free", l->name, ceiling);
+		listener_pause(l);
+	}
 }
 
-/* Re-enable accepting after an EMFILE pause. */
+/* A second has passed: accept again if descriptors were freed. */
 static void
 listener_retry_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct listener *l = arg;
+	struct timeval pause = { 1, 0 };
 
+	if (!listener_fd_room(l)) {
+		evtimer_add(l->ev_retry, &pause);
+		return;
+	}
 	evconnlistener_enable(l->evl);
+	log_info("socket \"%s\": accepting again", l->name);
 }
 
-/* accept() failed: out of descriptors pauses for a second instead of
- * spinning on a listener that stays readable (as tmux does). */
+/* accept() failed: out of descriptors (or memory) pauses. */
 static void
 listener_error_cb(struct evconnlistener *evl, void *arg)
 {
 	struct listener *l = arg;
-	struct timeval pause = { 1, 0 };
+	int err = EVUTIL_SOCKET_ERROR();
 
 	log_warn("accept on %s", l->path);
-	if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
-	    errno == ENOMEM) {
-		evconnlistener_disable(evl);
-		evtimer_add(l->ev_retry, &pause);
-	}
+	if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM)
+		listener_pause(l);
 }
 
 /* Make the parent directory if it is missing (e.g. /run/tpmproxy). */

@@ -69,3 +69,13 @@ OPS_INTEGRATION_TESTS = \
 INTEGRATION_TESTS += $(OPS_INTEGRATION_TESTS)
 dist_check_SCRIPTS += test/integration/opslib.py
 dist_check_DATA += test/integration/opslib.sh
+
+# Client faults (issue #6): slow clients (one that never reads, one that
+# sends a byte a second) and exhaustion (a storm of connections over
+# max-connections, a daemon out of file descriptors).
+EXHAUST_INTEGRATION_TESTS = \
+	test/integration/fault-exhaustion.sh \
+	test/integration/fault-slow-clients.sh
+INTEGRATION_TESTS += $(EXHAUST_INTEGRATION_TESTS)
+dist_check_SCRIPTS += test/integration/exhaustlib.py
+dist_check_DATA += test/integration/exhaustlib.sh
