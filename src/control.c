@@ -25,6 +25,7 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 
+#include "acceptguard.h"
 #include "audit.h"
 #include "config.h"
 #include "conn.h"
@@ -32,6 +33,7 @@
 #include "listener.h"
 #include "log.h"
 #include "policy.h"
+#include "procstat.h"
 #include "resmgr.h"
 #include "stats.h"
 #include "worker.h"
@@ -52,6 +54,7 @@ struct control_client {
 struct control {
 	struct daemon *d;
 	struct evconnlistener *evl;
+	struct accept_guard *guard;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	uint64_t next_id;
 	LIST_HEAD(, control_client) clients;
@@ -112,7 +115,9 @@ control_status(struct control *ctl, const struct resmgr_snapshot *s,
 {
 	struct daemon *d = ctl->d;
 	const struct config *c = policy_config(d->policy);
+	struct procstat p;
 
+	procstat_read(&p);
 	if (json) {
 		evbuffer_add_printf(out, "{\"version\":\"%s\",\"backend\":",
 		    PACKAGE_VERSION);
@@ -125,11 +130,14 @@ control_status(struct control *ctl, const struct resmgr_snapshot *s,
 		    "\"sockets\":%zu,\"objects_loaded\":%u,\"object_slots\":%u,"
 		    "\"sessions_loaded\":%u,\"session_slots\":%u,"
 		    "\"client_saved_sessions\":%u,\"tpm_commands\":%llu,"
-		    "\"backend_reopens\":%llu}\n", control_since(&d->started),
+		    "\"backend_reopens\":%llu,\"open_fds\":%ld,"
+		    "\"max_fds\":%ld,\"rss_bytes\":%llu,"
+		    "\"cpu_seconds\":%.2f}\n", control_since(&d->started),
 		    conn_count(d), c->nsockets, s->loaded_objects,
 		    s->object_slots, s->loaded_sessions, s->session_slots,
 		    s->client_saved, (unsigned long long)s->tpm_commands,
-		    (unsigned long long)s->backend_reopens);
+		    (unsigned long long)s->backend_reopens, p.open_fds,
+		    p.max_fds, (unsigned long long)p.rss_bytes, p.cpu_seconds);
 		return;
 	}
 	evbuffer_add_printf(out,
@@ -141,13 +149,16 @@ control_status(struct control *ctl, const struct resmgr_snapshot *s,
 	    "objects loaded   %u of %u slots\n"
 	    "sessions loaded  %u of %u slots\n"
 	    "saved sessions   %u kept for clients\n"
-	    "tpm commands     %llu (backend reopened %llu times)\n",
+	    "tpm commands     %llu (backend reopened %llu times)\n"
+	    "process          %ld of %ld file descriptors, %.1f MiB resident, "
+	    "%.2f s CPU\n",
 	    PACKAGE_VERSION, c->tcti, d->tpm_vendor, d->tpm_firmware,
 	    control_since(&d->started), conn_count(d), c->nsockets,
 	    s->loaded_objects, s->object_slots, s->loaded_sessions,
 	    s->session_slots, s->client_saved,
 	    (unsigned long long)s->tpm_commands,
-	    (unsigned long long)s->backend_reopens);
+	    (unsigned long long)s->backend_reopens, p.open_fds, p.max_fds,
+	    (double)p.rss_bytes / 1048576.0, p.cpu_seconds);
 }
 
 /* What a connection holds, from the snapshot. */
@@ -574,8 +585,12 @@ control_open(struct daemon *d, const char *path)
 	}
 	ctl->evl = evconnlistener_new(d->base, control_accept_cb, ctl,
 	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, fd);
-	if (ctl->evl == NULL) {
-		close(fd);
+	if (ctl->evl == NULL || accept_guard_new(d->base, ctl->evl,
+	    "control socket", &ctl->guard) != 0) {
+		if (ctl->evl != NULL)
+			evconnlistener_free(ctl->evl);
+		else
+			close(fd);
 		unlink(path);
 		free(ctl);
 		return -ENOMEM;
@@ -596,6 +611,7 @@ control_close(struct daemon *d)
 		return;
 	while ((cc = LIST_FIRST(&ctl->clients)) != NULL)
 		control_client_free(cc);
+	accept_guard_free(ctl->guard);
 	evconnlistener_free(ctl->evl);
 	unlink(ctl->path);
 	free(ctl);

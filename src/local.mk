@@ -12,6 +12,8 @@ TPMPROXYD_CORE = \
 	src/cmdattrs.c src/cmdattrs.h \
 	src/conn.c src/conn.h \
 	src/control.c src/control.h \
+	src/acceptguard.c src/acceptguard.h \
+	src/procstat.c src/procstat.h \
 	src/daemon.h \
 	src/frame.c src/frame.h \
 	src/identity.c src/identity.h \

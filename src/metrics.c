@@ -25,6 +25,7 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
+#include "acceptguard.h"
 #include "audit.h"
 #include "config.h"
 #include "conn.h"
@@ -32,6 +33,7 @@
 #include "listener.h"
 #include "log.h"
 #include "policy.h"
+#include "procstat.h"
 #include "resmgr.h"
 #include "stats.h"
 #include "worker.h"
@@ -42,6 +44,7 @@
 struct metrics {
 	struct daemon *d;
 	struct evhttp *http;
+	struct accept_guard *guard;
 	struct event *ev_tick;
 	struct resmgr_snapshot snapshot;
 	bool have_snapshot;
@@ -159,6 +162,30 @@ metrics_value(struct evbuffer *out, const char *name, const char *type,
 	    help, name, type, name, (unsigned long long)v);
 }
 
+/* The standard process_* figures (procstat.c). */
+static void
+metrics_process(struct evbuffer *out)
+{
+	struct procstat p;
+
+	procstat_read(&p);
+	if (p.open_fds >= 0)
+		metrics_value(out, "process_open_fds", "gauge",
+		    "Open file descriptors.", (uint64_t)p.open_fds);
+	if (p.max_fds >= 0)
+		metrics_value(out, "process_max_fds", "gauge",
+		    "Maximum number of open file descriptors.",
+		    (uint64_t)p.max_fds);
+	if (p.rss_bytes > 0)
+		metrics_value(out, "process_resident_memory_bytes", "gauge",
+		    "Resident memory size in bytes.", p.rss_bytes);
+	if (p.cpu_seconds >= 0)
+		evbuffer_add_printf(out, "# HELP process_cpu_seconds_total "
+		    "Total user and system CPU time spent in seconds.\n"
+		    "# TYPE process_cpu_seconds_total counter\n"
+		    "process_cpu_seconds_total %.2f\n", p.cpu_seconds);
+}
+
 /* GET /metrics. */
 static void
 metrics_render(struct metrics *m, struct evbuffer *out)
@@ -225,6 +252,7 @@ metrics_render(struct metrics *m, struct evbuffer *out)
 	    s->loaded_objects);
 	metrics_value(out, "tpmproxy_sessions_loaded", "gauge",
 	    "Client sessions loaded in the TPM.", s->loaded_sessions);
+	metrics_process(out);
 }
 
 /* Answer one HTTP request. */
@@ -266,10 +294,20 @@ metrics_request_cb(struct evhttp_request *req, void *arg)
 	evbuffer_free(out);
 }
 
+/* Pause evhttp's listener when descriptors run out (acceptguard.c):
+ * anyone who reaches the port could otherwise make the loop spin. */
+static int
+metrics_guard(struct metrics *m, struct evhttp_bound_socket *bound)
+{
+	return accept_guard_new(m->d->base,
+	    evhttp_bound_socket_get_listener(bound), "metrics", &m->guard);
+}
+
 /* Bind a unix socket for evhttp (mode 0660). */
 static int
 metrics_bind_unix(struct metrics *m, const char *path)
 {
+	struct evhttp_bound_socket *bound;
 	int fd;
 
 	if (strlen(path) >= sizeof(m->unix_path))
@@ -277,19 +315,21 @@ metrics_bind_unix(struct metrics *m, const char *path)
 	fd = listener_unix_socket(path, 0660, false, 0, 0, 16);
 	if (fd < 0)
 		return fd;
-	if (evhttp_accept_socket(m->http, fd) != 0) {
+	bound = evhttp_accept_socket_with_handle(m->http, fd);
+	if (bound == NULL) {
 		close(fd);
 		unlink(path);
 		return -EIO;
 	}
 	strcpy(m->unix_path, path);
-	return 0;
+	return metrics_guard(m, bound);
 }
 
 /* Split host:port ([v6]:port too) and bind evhttp to it. */
 static int
 metrics_bind_tcp(struct metrics *m, const char *listen)
 {
+	struct evhttp_bound_socket *bound;
 	char host[256];
 	const char *colon = strrchr(listen, ':');
 	size_t n;
@@ -310,8 +350,8 @@ metrics_bind_tcp(struct metrics *m, const char *listen)
 	port = strtol(colon + 1, &end, 10);
 	if (*end != '\0' || port < 1 || port > 65535)
 		return -EINVAL;
-	return evhttp_bind_socket(m->http, host, (uint16_t)port) == 0 ? 0 :
-	    -EADDRINUSE;
+	bound = evhttp_bind_socket_with_handle(m->http, host, (uint16_t)port);
+	return bound != NULL ? metrics_guard(m, bound) : -EADDRINUSE;
 }
 
 /* Serve metrics and probes on listen ("host:port" or "unix:PATH"). */
@@ -351,6 +391,7 @@ metrics_open(struct daemon *d, const char *listen)
 fail:
 	if (m->ev_tick != NULL)
 		event_free(m->ev_tick);
+	accept_guard_free(m->guard);
 	if (m->http != NULL)
 		evhttp_free(m->http);
 	free(m);
@@ -366,6 +407,7 @@ metrics_close(struct daemon *d)
 	if (m == NULL)
 		return;
 	event_free(m->ev_tick);
+	accept_guard_free(m->guard);
 	evhttp_free(m->http);
 	if (m->unix_path[0] != '\0')
 		unlink(m->unix_path);

@@ -121,12 +121,15 @@ def rss_kib(pid):
     raise Failure(f"no VmRSS in /proc/{pid}/status")
 
 
-def open_fds(pid):
-    return len(os.listdir(f"/proc/{pid}/fd"))
+def open_fds(args):
+    """The daemon's open descriptors, as it counts them (tpmproxyctl
+    status): it runs as tss, not dumpable, so /proc/PID/fd is closed to
+    root without CAP_SYS_PTRACE. Includes tpmproxyctl's own connection."""
+    return ctl_json(args, "status")["open_fds"]
 
 
-def nofile_soft(pid):
-    return resource.prlimit(pid, resource.RLIMIT_NOFILE)[0]
+def nofile_soft(args):
+    return ctl_json(args, "status")["max_fds"]
 
 
 def raise_nofile(want):
@@ -512,13 +515,13 @@ def storm_round(args, n, limit, label, steady):
 def sc_storm(args):
     n, limit, pid = args.count, args.max, args.daemon_pid
     raise_nofile(n + 100)
-    if nofile_soft(pid) < n + 100:   # it holds all of them for a moment
-        raise Failure(f"the daemon may open {nofile_soft(pid)} descriptors, fewer than "
+    if nofile_soft(args) < n + 100:   # it holds all of them for a moment
+        raise Failure(f"the daemon may open {nofile_soft(args)} descriptors, fewer than "
                       f"{n + 100}: start it with a higher ulimit -n")
     steady = Conn(sock(args, "steady"), "steady")
     must(get_random(steady), "steady: GetRandom before the storm")
     rss = [rss_kib(pid)]
-    fds = open_fds(pid)
+    fds = open_fds(args)
     rounds = []
     for r in (1, 2):
         t0 = time.monotonic()
@@ -530,7 +533,7 @@ def sc_storm(args):
         rss.append(rss_kib(pid))
         # tpmproxyctl's own connection may not be closed yet.
         wait_for(f"storm {r}: the daemon's descriptors back to {fds} "
-                 f"(it holds {open_fds(pid)})", lambda: open_fds(pid) <= fds)
+                 f"(it holds {open_fds(args)})", lambda: open_fds(args) <= fds)
     must(get_random(steady), "steady: GetRandom after the storms")
     steady.close()
     for r, (served, refused, k, secs) in enumerate(rounds, 1):
@@ -558,7 +561,7 @@ def sc_storm(args):
 
 def sc_emfile(args):
     n, pid = args.count, args.daemon_pid
-    limit, used = nofile_soft(pid), open_fds(pid)
+    limit, used = nofile_soft(args), open_fds(args)
     if not used < limit < used + n or n - (limit - used) > 100:
         raise Failure(f"the daemon has {used} of {limit} descriptors open: {n} connections "
                       "must be more than it can take and fit its listen backlog")
@@ -611,7 +614,7 @@ def sc_emfile(args):
     if listed != len(held):
         raise Failure(f"saturated: tpmproxyctl clients lists {listed} connections on fd, "
                       f"expected the {len(held)} held")
-    fds_full = open_fds(pid)
+    fds_full = open_fds(args)
     # Close the held ones: accepting resumes (within the second's pause)
     # and the rest are served, closing each as it is answered.
     for i in held:
@@ -659,10 +662,95 @@ def sc_emfile(args):
           "some are free")
 
 
+# ---- scenario: the control and metrics sockets out of descriptors -----------------------
+
+def metrics_get(path):
+    """GET /metrics over the metrics unix socket: the HTTP status code,
+    0 while its backlog is full."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.settimeout(WAIT)
+        try:
+            s.connect(path)
+        except BlockingIOError:
+            return 0
+        s.sendall(b"GET /metrics HTTP/1.0\r\nHost: x\r\n\r\n")
+        data = b""
+        while chunk := s.recv(65536):
+            data += chunk
+    return int(data.split(b" ", 2)[1]) if data.startswith(b"HTTP/") else 0
+
+
+def ctl_answers(args):
+    try:
+        nofile_soft(args)
+    except Failure:
+        return False
+    return True
+
+
+def flood_side(args, what, path, n):
+    """Open n idle connections to path, more than the daemon has
+    descriptors for: it must pause that listener, not spin on it."""
+    pid = args.daemon_pid
+    log0 = log_size(args)
+    socks = []
+    # A full backlog refuses a unix connect at once (EAGAIN) before the
+    # daemon is out of descriptors: retry until it has accepted none for
+    # over a second, which means that it stopped.
+    stalled = time.monotonic() + 1.5
+    while len(socks) < n and time.monotonic() < stalled:
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.setblocking(False)
+        try:
+            s.connect(path)
+        except BlockingIOError:
+            s.close()
+            time.sleep(0.02)
+            continue
+        socks.append(s)
+        stalled = time.monotonic() + 1.5
+    wait_for(f"{what}: the daemon logged a pause",
+             lambda: log_lines(args, rf"{what}: accept: Too many open files; pausing", log0))
+    t0, ticks0 = time.monotonic(), cpu_ticks(pid)
+    time.sleep(SATURATED_S)
+    t1, ticks1 = time.monotonic(), cpu_ticks(pid)
+    elapsed = (t1 - t0) * CLK_TCK
+    for s in socks:
+        s.close()
+    spin = log_lines(args, r"Error from accept|accept: Too many open files", log0)
+    if ticks1 - ticks0 > elapsed / 10:
+        raise Failure(f"{what}: {ticks1 - ticks0} CPU ticks of {elapsed:.0f} while out of "
+                      "descriptors: the loop spins")
+    if len(spin) > 2 * SATURATED_S:
+        raise Failure(f"{what}: {len(spin)} accept error lines in {SATURATED_S}s, "
+                      f"e.g. {spin[0]!r}")
+    return ticks1 - ticks0, elapsed, len(spin)
+
+
+def sc_emfile_side(args):
+    n = args.count
+    raise_nofile(n + 100)
+    limit = nofile_soft(args)
+    if limit >= n:
+        raise Failure(f"the daemon may open {limit} descriptors: start it with fewer than {n}")
+    steady = Conn(sock(args, "steady"), "steady")
+    for what, path in (("metrics", args.metrics), ("control socket", args.ctl)):
+        ticks, elapsed, lines = flood_side(args, what, path, n)
+        print(f"emfile-side: {n} idle connections to the {what} (limit {limit}): "
+              f"{ticks} CPU ticks of {elapsed:.0f}, {lines} log lines")
+        wait_for(f"{what}: /metrics answers again", lambda: metrics_get(args.metrics) == 200)
+        wait_for(f"{what}: tpmproxyctl answers again", lambda: ctl_answers(args))
+        must(get_random(steady), f"steady: GetRandom after flooding the {what}")
+    steady.close()
+    print("emfile-side: the control and metrics listeners pause when descriptors run out "
+          "and serve again once they are free; TPM clients kept working")
+
+
 SCENARIOS = {
     "slow": sc_slow,
     "storm": sc_storm,
     "emfile": sc_emfile,
+    "emfile-side": sc_emfile_side,
 }
 
 
@@ -676,6 +764,7 @@ def main(argv):
     ap.add_argument("--audit")
     ap.add_argument("--daemon-pid", type=int)
     ap.add_argument("--proc-root")
+    ap.add_argument("--metrics")
     ap.add_argument("--count", type=int, default=1000)
     ap.add_argument("--max", type=int, default=10)
     args = ap.parse_args(argv[1:])

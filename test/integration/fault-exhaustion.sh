@@ -21,7 +21,12 @@
 #     TPM backend, which connects once per command, still has descriptors)
 #     and tpmproxyctl clients lists them; once they close, accepting resumes
 #     and every waiting connection is served. No "Too many open files", no
-#     backend failure, and all 100 are identified as the pod's.
+#     backend failure, and all 100 are identified as the pod's;
+#   - the same limit, 100 idle connections to the metrics socket, then to
+#     the control socket: each listener pauses (one log line) instead of
+#     spinning on EMFILE (under a tenth of the CPU ticks, a few lines at
+#     most), both answer again once the connections close, and a TPM client
+#     keeps working.
 # Each daemon exits 0 and swtpm holds no handles afterwards.
 # shellcheck disable=SC2119 # require_tools takes optional arguments
 set -euo pipefail
@@ -44,6 +49,7 @@ cat > "$CONF" <<CONF
 tcti = $DTCTI
 control-socket = $T/ctl.sock
 audit-log = $T/audit.log
+metrics-listen = unix:$T/metrics.sock
 
 [socket "storm"]
 path = $T/storm.sock
@@ -66,6 +72,13 @@ ulimit -S -n 64
 pol_start --proc-root "$PROC_ROOT"
 ulimit -S -n "$nofile"
 exhaust_step "a daemon short of file descriptors" emfile --count 100
+pol_stop
+
+ulimit -S -n 64
+pol_start --proc-root "$PROC_ROOT"
+ulimit -S -n "$nofile"
+exhaust_step "control and metrics sockets short of file descriptors" \
+    emfile-side --count 100 --metrics "$T/metrics.sock"
 pol_stop
 
 check_handles_baseline

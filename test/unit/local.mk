@@ -112,3 +112,14 @@ test_unit_test_sandbox_CFLAGS = $(UNIT_CFLAGS) $(PTHREAD_CFLAGS) $(LIBSECCOMP_CF
 test_unit_test_sandbox_LDFLAGS = $(UNIT_LINK_FLAGS)
 test_unit_test_sandbox_LDADD = $(CMOCKA_LIBS) $(LIBSECCOMP_LIBS) $(PTHREAD_LIBS)
 endif
+
+# The daemon's own process figures (src/procstat.c).
+if UNIT
+check_PROGRAMS += test/unit/test-procstat
+TESTS += test/unit/test-procstat
+test_unit_test_procstat_SOURCES = test/unit/test-procstat.c \
+	src/procstat.c src/procstat.h
+test_unit_test_procstat_CFLAGS = $(UNIT_CFLAGS)
+test_unit_test_procstat_LDFLAGS = $(UNIT_LINK_FLAGS)
+test_unit_test_procstat_LDADD = $(CMOCKA_LIBS)
+endif
