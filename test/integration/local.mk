@@ -68,3 +68,9 @@ OPS_INTEGRATION_TESTS = \
 INTEGRATION_TESTS += $(OPS_INTEGRATION_TESTS)
 dist_check_SCRIPTS += test/integration/opslib.py
 dist_check_DATA += test/integration/opslib.sh
+
+# Faults (issue #6): the TPM lost under a busy daemon (swtpm killed and
+# restarted, left down, reset, restarted while the daemon is idle) and back.
+FAULT_BACKEND_INTEGRATION_TESTS = test/integration/fault-backend-loss.sh
+INTEGRATION_TESTS += $(FAULT_BACKEND_INTEGRATION_TESTS)
+dist_check_SCRIPTS += test/integration/fault-backend-loss.py
