@@ -246,6 +246,27 @@ backend_log_back(struct backend *be, const struct timespec *now, uint32_t rc)
 	    be->attempts == 1 ? "" : "s", how);
 }
 
+/* Set when the next attempt to reach a lost TPM may be made; returns the
+ * delay in milliseconds. */
+static long long
+backend_backoff(struct backend *be, const struct timespec *now)
+{
+	long long delay = BACKEND_REOPEN_MAX_MS;
+
+	if (be->attempts <= 5)
+		delay = BACKEND_REOPEN_MIN_MS << (be->attempts - 1);
+	if (delay > BACKEND_REOPEN_MAX_MS)
+		delay = BACKEND_REOPEN_MAX_MS;
+	be->next_attempt = *now;
+	be->next_attempt.tv_sec += delay / 1000;
+	be->next_attempt.tv_nsec += (delay % 1000) * 1000000L;
+	if (be->next_attempt.tv_nsec >= 1000000000L) {
+		be->next_attempt.tv_sec++;
+		be->next_attempt.tv_nsec -= 1000000000L;
+	}
+	return delay;
+}
+
 /* Before a client command: 0 when the TPM is there, reaching a lost one
  * again if its backoff allows; -EIO otherwise. */
 int
@@ -277,18 +298,7 @@ backend_ready(struct backend *be)
 		return 0;
 	}
 	backend_lost(be, NULL);
-	delay = BACKEND_REOPEN_MAX_MS;
-	if (be->attempts <= 5)
-		delay = BACKEND_REOPEN_MIN_MS << (be->attempts - 1);
-	if (delay > BACKEND_REOPEN_MAX_MS)
-		delay = BACKEND_REOPEN_MAX_MS;
-	be->next_attempt = now;
-	be->next_attempt.tv_sec += delay / 1000;
-	be->next_attempt.tv_nsec += (delay % 1000) * 1000000L;
-	if (be->next_attempt.tv_nsec >= 1000000000L) {
-		be->next_attempt.tv_sec++;
-		be->next_attempt.tv_nsec -= 1000000000L;
-	}
+	delay = backend_backoff(be, &now);
 	be->stats.failures++;
 	log_warnx("TPM still unreachable: backend \"%s\" %s (attempt %u; next "
 	    "in %lld ms)", be->conf, trc != TSS2_RC_SUCCESS ?

@@ -2,7 +2,8 @@
 /* Unit tests of the resource manager (src/resmgr*.c) against a fake TPM
  * that has few slots, reuses handles, saves and loads contexts and keeps a
  * context gap, like a real one: virtual handles, ownership, lazy LRU
- * residency, client context commands, regapping and clean-up. */
+ * residency, client context commands, regapping, clean-up and a TPM that
+ * is lost and comes back. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -976,7 +977,7 @@ resmgr_execute_backend_failure_is_a_proxy_error(void **state)
 }
 
 static void
-resmgr_tpm_lost_forgets_everything_and_reloads_nothing(void **state)
+resmgr_execute_after_tpm_lost_forgets_all_reloads_nothing(void **state)
 {
 	struct fixture *f = *state;
 	uint32_t keys[3], s, kept, fresh;
@@ -1023,7 +1024,7 @@ resmgr_tpm_lost_forgets_everything_and_reloads_nothing(void **state)
 }
 
 static void
-resmgr_tpm_down_answers_without_the_tpm(void **state)
+resmgr_execute_while_tpm_down_answers_without_it(void **state)
 {
 	struct fixture *f = *state;
 	uint32_t key = create_key(f, 1);
@@ -1051,7 +1052,7 @@ resmgr_tpm_down_answers_without_the_tpm(void **state)
 }
 
 static void
-resmgr_tpm_handle_reuse_means_it_was_restarted(void **state)
+resmgr_execute_object_handle_reuse_means_tpm_restarted(void **state)
 {
 	struct fixture *f = *state;
 	uint32_t a1 = create_key(f, 1), a2 = create_key(f, 1), b;
@@ -1077,7 +1078,7 @@ resmgr_tpm_handle_reuse_means_it_was_restarted(void **state)
 }
 
 static void
-resmgr_tpm_session_handle_reuse_means_it_was_restarted(void **state)
+resmgr_execute_session_handle_reuse_means_tpm_restarted(void **state)
 {
 	struct fixture *f = *state;
 	uint32_t s = start_session(f, 1, 1);
@@ -1195,10 +1196,10 @@ main(void)
 		T(resmgr_execute_answers_locally),
 		T(resmgr_execute_malformed_commands),
 		T(resmgr_execute_backend_failure_is_a_proxy_error),
-		T(resmgr_tpm_lost_forgets_everything_and_reloads_nothing),
-		T(resmgr_tpm_down_answers_without_the_tpm),
-		T(resmgr_tpm_handle_reuse_means_it_was_restarted),
-		T(resmgr_tpm_session_handle_reuse_means_it_was_restarted),
+		T(resmgr_execute_after_tpm_lost_forgets_all_reloads_nothing),
+		T(resmgr_execute_while_tpm_down_answers_without_it),
+		T(resmgr_execute_object_handle_reuse_means_tpm_restarted),
+		T(resmgr_execute_session_handle_reuse_means_tpm_restarted),
 		T(resmgr_quota_objects_shared_by_a_group),
 		T(resmgr_quota_sessions_and_saved_sessions),
 		T(resmgr_quota_nv_indices_tracked),
