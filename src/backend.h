@@ -11,7 +11,7 @@ struct backend;
 struct backend_stats {
 	uint64_t commands;   /* commands sent to the TPM, retries included */
 	uint64_t retries;    /* resends after RETRY/YIELDED/TESTING */
-	uint64_t reopens;    /* TCTI reopened after an I/O failure */
+	uint64_t reopens;    /* TCTI reopened after the TPM was lost */
 	uint64_t failures;   /* round trips that failed */
 	int up;              /* the last round trip worked */
 };
@@ -19,6 +19,9 @@ struct backend_stats {
 int backend_open(const char *conf, struct backend **out);
 int backend_transact(struct backend *be, const uint8_t *cmd, size_t cmd_len,
     uint8_t *rsp, size_t *rsp_len);
+int backend_ready(struct backend *be);
+uint64_t backend_instance(const struct backend *be);
+void backend_lost(struct backend *be, const char *why);
 const struct backend_stats *backend_stats(const struct backend *be);
 void backend_free(struct backend *be);
 

@@ -169,6 +169,9 @@ rm_context_load(struct resmgr *rm, struct rm_owner *o, const uint8_t *cmd,
 	if (frame_get_u32(rsp + 6) != TPM2_RC_SUCCESS ||
 	    rsp_len < FRAME_HEADER_SIZE + 4)
 		return rsp_len;
+	if (rm_handle_taken(rm, frame_get_u32(rsp + FRAME_HEADER_SIZE), NULL))
+		return frame_error_response(rsp, cap, rm_tpm_forgot(rm,
+		    frame_get_u32(rsp + FRAME_HEADER_SIZE)));
 	/* TPM2 Part 3, 28.2: savedHandle 0x80000001 marks a sequence. */
 	e = rm_entry_new(rm, o, saved_handle == 0x80000001 ? RM_SEQUENCE :
 	    RM_OBJECT, frame_get_u32(rsp + FRAME_HEADER_SIZE));

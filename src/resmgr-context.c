@@ -2,6 +2,7 @@
 /* Resource manager residency: loading contexts back into the TPM, swapping
  * out the least recently used, and keeping saved sessions within the TPM's
  * context gap. Every TPM command the resource manager adds is here. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -213,11 +214,63 @@ rm_load(struct resmgr *rm, struct rm_entry *e)
 		log_warnx("cannot load 0x%08x back: 0x%x", e->vhandle, rc);
 		return rc;
 	}
+	if (rm_handle_taken(rm, handle, e))
+		return rm_tpm_forgot(rm, handle);
 	rm_entry_set_loaded(rm, e, handle);
 	if (e->kind == RM_SEQUENCE)
 		rm_entry_set_context(e, NULL, 0);   /* stale after an update */
 	rm->stats.loads++;
 	return TPM2_RC_SUCCESS;
+}
+
+/* The TPM gave out a handle that we record as held: it lost its state
+ * under us, restarted between two commands without the TCTI noticing
+ * (tcti-swtpm connects anew for each command). Have it treated as lost,
+ * so that no client reaches another's object through a stale handle: the
+ * tables are dropped before the next command, and the newcomer, which
+ * nothing tracks, is swept out of the TPM then (rm_sweep). */
+uint32_t
+rm_tpm_forgot(struct resmgr *rm, uint32_t handle)
+{
+	char why[96];
+
+	snprintf(why, sizeof(why), "gave out handle 0x%08x, which it held "
+	    "already: it was restarted", handle);
+	backend_lost(rm->be, why);
+	return PROXY_RC_IO_ERROR;
+}
+
+/* After the TPM was lost and came back, with the tables empty: flush what
+ * it holds, since we are its only user. Normally nothing (a restart or
+ * reset flushed it); otherwise left from before (a TPM that was not reset
+ * after all, a command whose answer was lost, objects created before we
+ * saw that the TPM had restarted). */
+void
+rm_sweep(struct resmgr *rm)
+{
+	/* TPM2 Part 2, 7.2: transient objects, loaded and saved sessions. */
+	static const uint32_t ranges[] = { TPM2_HT_TRANSIENT,
+		TPM2_HT_LOADED_SESSION, TPM2_HT_SAVED_SESSION };
+	TPMS_CAPABILITY_DATA data;
+	bool more;
+
+	for (size_t i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++) {
+		uint32_t first = ranges[i] << TPM2_HR_SHIFT;
+
+		if (tpmcmd_get_capability(rm->be, TPM2_CAP_HANDLES, first,
+		        RM_CAP_HANDLES_MAX, &more, &data) != TPM2_RC_SUCCESS ||
+		    data.capability != TPM2_CAP_HANDLES)
+			break;
+		for (uint32_t j = 0; j < data.data.handles.count; j++) {
+			uint32_t h = data.data.handles.handle[j];
+
+			if ((h >> TPM2_HR_SHIFT) != ranges[i])
+				continue;
+			log_warnx("flushing 0x%08x, left in the TPM from "
+			    "before it was lost", h);
+			tpmcmd_flush_context(rm->be, h);
+		}
+	}
 }
 
 /* Remove an entry from the TPM and forget it. */

@@ -314,3 +314,63 @@ rm_entry_free(struct resmgr *rm, struct rm_entry *e)
 	free(e->client_context);
 	free(e);
 }
+
+/* Whether the TPM just gave out a handle that an entry other than except
+ * holds: then the TPM no longer holds what we record. Session handles stay
+ * taken while the session is saved, too (TPM2 Part 1, 30.5). */
+bool
+rm_handle_taken(struct resmgr *rm, uint32_t handle,
+    const struct rm_entry *except)
+{
+	struct rm_owner *o;
+	struct rm_entry *e;
+
+	if (!rm_is_session(handle)) {
+		TAILQ_FOREACH(e, &rm->loaded_objects, lru_entry) {
+			if (e != except && e->phandle == handle)
+				return true;
+		}
+		return false;
+	}
+	TAILQ_FOREACH(o, &rm->owners, entry) {
+		TAILQ_FOREACH(e, &o->entries, owner_entry) {
+			if (e != except && e->kind == RM_SESSION &&
+			    e->vhandle == handle)
+				return true;
+		}
+	}
+	TAILQ_FOREACH(e, &rm->client_saved, owner_entry) {
+		if (e != except && e->vhandle == handle)
+			return true;
+	}
+	return false;
+}
+
+/* The TPM was lost: nothing recorded is in it any more, and no saved
+ * context may be loaded into the TPM that comes back. Forget every entry
+ * without a TPM command; connections keep their records, so that their
+ * virtual handle counters go on and an old handle is not reissued soon.
+ * Returns how many entries were forgotten. */
+size_t
+rm_forget_all(struct resmgr *rm)
+{
+	struct rm_owner *o;
+	struct rm_entry *e;
+	size_t n = 0;
+
+	TAILQ_FOREACH(o, &rm->owners, entry) {
+		while ((e = TAILQ_FIRST(&o->entries)) != NULL) {
+			rm_entry_free(rm, e);
+			n++;
+		}
+	}
+	while ((e = TAILQ_FIRST(&rm->client_saved)) != NULL) {
+		rm_entry_free(rm, e);
+		n++;
+	}
+	/* A new TPM counts session contexts from anywhere (TPM2 Part 1,
+	 * 30.5); the next save tells. */
+	rm->next_session_sequence = 0;
+	rm->regapping = false;
+	return n;
+}

@@ -95,6 +95,10 @@ struct resmgr {
 	size_t nloaded_objects;
 	size_t nloaded_sessions;
 	uint64_t next_session_sequence;        /* the TPM's contextCounter */
+	uint64_t instance;                     /* backend_instance the tables
+	                                        * describe */
+	bool sweep;                            /* flush what a TPM that came
+	                                        * back still holds */
 	bool regapping;                        /* no nested regaps */
 	struct resmgr_stats stats;
 };
@@ -118,6 +122,9 @@ void rm_entry_set_unloaded(struct resmgr *rm, struct rm_entry *e,
 void rm_entry_set_context(struct rm_entry *e, uint8_t *context, size_t len);
 void rm_entry_set_client_saved(struct resmgr *rm, struct rm_entry *e);
 void rm_entry_adopt(struct resmgr *rm, struct rm_entry *e, struct rm_owner *o);
+bool rm_handle_taken(struct resmgr *rm, uint32_t handle,
+    const struct rm_entry *except);
+size_t rm_forget_all(struct resmgr *rm);
 struct rm_group *rm_group_find(const struct resmgr *rm, uint64_t key);
 void rm_group_put(struct resmgr *rm, struct rm_group *g);
 bool rm_is_transient(uint32_t handle);
@@ -133,6 +140,8 @@ void rm_gap_check(struct resmgr *rm);
 void rm_session_saved(struct resmgr *rm, struct rm_entry *e,
     uint8_t *context, size_t len);
 uint32_t rm_context_handle(const uint8_t *context, size_t len);
+uint32_t rm_tpm_forgot(struct resmgr *rm, uint32_t handle);
+void rm_sweep(struct resmgr *rm);
 
 /* resmgr-quota.c: group quotas and the NV indices groups define. */
 uint32_t rm_quota_check(struct resmgr *rm, struct rm_owner *o, uint32_t code,

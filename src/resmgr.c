@@ -53,6 +53,7 @@ resmgr_new(struct backend *be, const struct cmdattrs *attrs,
 	if (rm == NULL)
 		return -ENOMEM;
 	rm->be = be;
+	rm->instance = backend_instance(be);
 	rm->attrs = attrs;
 	rm->limits = *limits;
 	if (rm->limits.object_slots == 0)
@@ -255,6 +256,9 @@ rm_commit_created(struct resmgr *rm, struct rm_txn *t, uint8_t *rsp,
 	handle = frame_get_u32(rsp + FRAME_HEADER_SIZE);
 	if (!rm_is_transient(handle) && !rm_is_session(handle))
 		return rsp_len;
+	if (rm_handle_taken(rm, handle, NULL))
+		return frame_error_response(rsp, cap,
+		    rm_tpm_forgot(rm, handle));
 	e = rm_entry_new(rm, t->owner, rm_created_kind(t->code, handle), handle);
 	if (e == NULL) {
 		tpmcmd_flush_context(rm->be, handle);
@@ -392,6 +396,37 @@ rm_dispatch(struct resmgr *rm, struct rm_txn *t, uint8_t *rsp, size_t cap)
 	return rsp_len;
 }
 
+/* Before anything reaches the TPM: reach it again if it was lost, and
+ * when it was, forget what the tables record (backend.c), since none of it
+ * is in the TPM now and nothing of it may reach the TPM that came back,
+ * where its handles may name other clients' objects. 0 when the TPM
+ * answers. */
+static int
+rm_check_tpm(struct resmgr *rm)
+{
+	int ready = backend_ready(rm->be);
+	uint64_t instance = backend_instance(rm->be);
+	size_t owners = 0, n;
+	struct rm_owner *o;
+
+	if (instance != rm->instance) {
+		rm->instance = instance;
+		rm->sweep = true;
+		n = rm_forget_all(rm);
+		rm->stats.dropped += n;
+		TAILQ_FOREACH(o, &rm->owners, entry)
+			owners++;
+		log_warnx("forgot the %zu objects and sessions held in the "
+		    "lost TPM (%zu connections open): their handles answer "
+		    "TPM_RC_HANDLE now, none is loaded again", n, owners);
+	}
+	if (ready == 0 && rm->sweep) {
+		rm->sweep = false;
+		rm_sweep(rm);
+	}
+	return ready;
+}
+
 /* Run one client command; always returns a response (the TPM's or the
  * proxy's own error) of at most rsp_cap bytes. cmd is rewritten. */
 size_t
@@ -418,6 +453,8 @@ resmgr_execute(struct resmgr *rm, const struct resmgr_client *client,
 	t.owner = rm_owner_get(rm, client);
 	if (t.owner == NULL)
 		return frame_error_response(rsp, rsp_cap, PROXY_RC_MEMORY);
+	if (rm_check_tpm(rm) != 0)
+		return frame_error_response(rsp, rsp_cap, PROXY_RC_IO_ERROR);
 	return rm_dispatch(rm, &t, rsp, rsp_cap);
 }
 
@@ -425,9 +462,11 @@ resmgr_execute(struct resmgr *rm, const struct resmgr_client *client,
 void
 resmgr_owner_gone(struct resmgr *rm, uint64_t owner)
 {
-	struct rm_owner *o = rm_owner_find(rm, owner);
+	struct rm_owner *o;
 	struct rm_entry *e;
 
+	rm_check_tpm(rm);
+	o = rm_owner_find(rm, owner);
 	if (o == NULL)
 		return;
 	while ((e = TAILQ_FIRST(&o->entries)) != NULL) {
@@ -537,6 +576,7 @@ resmgr_free(struct resmgr *rm)
 
 	if (rm == NULL)
 		return;
+	rm_check_tpm(rm);
 	while (!TAILQ_EMPTY(&rm->owners))
 		resmgr_owner_gone(rm, TAILQ_FIRST(&rm->owners)->id);
 	while ((e = TAILQ_FIRST(&rm->client_saved)) != NULL) {

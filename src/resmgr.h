@@ -48,6 +48,7 @@ struct resmgr_stats {
 	uint64_t retries;       /* commands resent after a memory error */
 	uint64_t flushed;       /* handles flushed for owners that left */
 	uint64_t over_quota;    /* commands refused by a group quota */
+	uint64_t dropped;       /* handles forgotten with a lost TPM */
 };
 
 /* What one connection holds (for tpmproxyctl clients). */

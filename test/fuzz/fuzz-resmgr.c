@@ -23,6 +23,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 struct backend {
 	uint32_t next;
 	unsigned loaded;
+	uint64_t instance;   /* bumped when the resource manager finds the
+	                      * fake reusing a handle it holds */
 };
 
 static size_t
@@ -76,6 +78,27 @@ backend_transact(struct backend *be, const uint8_t *cmd, size_t cmd_len,
 		break;
 	}
 	return 0;
+}
+
+/* Lost and back at once: the tables are dropped (and swept). */
+void
+backend_lost(struct backend *be, const char *why)
+{
+	(void)why;
+	be->instance++;
+}
+
+int
+backend_ready(struct backend *be)
+{
+	(void)be;
+	return 0;
+}
+
+uint64_t
+backend_instance(const struct backend *be)
+{
+	return be->instance;
 }
 
 /* The fake's counters (resmgr_snapshot reads them). */

@@ -79,3 +79,9 @@ EXHAUST_INTEGRATION_TESTS = \
 INTEGRATION_TESTS += $(EXHAUST_INTEGRATION_TESTS)
 dist_check_SCRIPTS += test/integration/exhaustlib.py
 dist_check_DATA += test/integration/exhaustlib.sh
+
+# Faults (issue #6): the TPM lost under a busy daemon (swtpm killed and
+# restarted, left down, reset, restarted while the daemon is idle) and back.
+FAULT_BACKEND_INTEGRATION_TESTS = test/integration/fault-backend-loss.sh
+INTEGRATION_TESTS += $(FAULT_BACKEND_INTEGRATION_TESTS)
+dist_check_SCRIPTS += test/integration/fault-backend-loss.py

@@ -2,7 +2,8 @@
 /* Unit tests of the resource manager (src/resmgr*.c) against a fake TPM
  * that has few slots, reuses handles, saves and loads contexts and keeps a
  * context gap, like a real one: virtual handles, ownership, lazy LRU
- * residency, client context commands, regapping and clean-up. */
+ * residency, client context commands, regapping, clean-up and a TPM that
+ * is lost and comes back. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -43,7 +44,10 @@ struct fake_session {
 
 /* The fake TPM behind backend_transact. */
 struct backend {
-	bool fail;
+	bool fail;                  /* the next command loses the TPM */
+	bool down;                  /* backend_ready cannot reach it */
+	bool lost;                  /* lost until backend_ready */
+	uint64_t instance;          /* backend_instance */
 	struct fake_slot slots[FAKE_OBJECT_SLOTS];
 	struct fake_session sessions[FAKE_SESSIONS];
 	uint32_t next_id;
@@ -223,6 +227,41 @@ fake_sessions_loaded(const uint8_t *cmd, size_t len, unsigned handles)
 	return true;
 }
 
+/* GetCapability(TPM_CAP_HANDLES): transient objects, loaded sessions
+ * (0x02...) or saved ones (0x03...), as a TPM lists them. */
+static size_t
+fake_handles(uint8_t *rsp, const uint8_t *cmd, size_t len)
+{
+	uint32_t first, n = 0;
+	size_t off = 19;
+
+	assert_int_equal(len, 22);
+	assert_int_equal(frame_get_u32(cmd + 10), TPM2_CAP_HANDLES);
+	first = frame_get_u32(cmd + 14);
+	for (uint32_t i = 0; first >> 24 == 0x80 && i < FAKE_OBJECT_SLOTS;
+	    i++) {
+		if (tpm.slots[i].used) {
+			frame_put_u32(rsp + off, 0x80000000 + i);
+			off += 4;
+			n++;
+		}
+	}
+	for (uint32_t i = 0; i < FAKE_SESSIONS && first >> 24 != 0x80; i++) {
+		if (tpm.sessions[i].active &&
+		    tpm.sessions[i].loaded == (first >> 24 == 2)) {
+			frame_put_u32(rsp + off, (first & 0xff000000) | i);
+			off += 4;
+			n++;
+		}
+	}
+	frame_error_response(rsp, 16, 0);
+	rsp[10] = 0;                         /* moreData */
+	frame_put_u32(rsp + 11, TPM2_CAP_HANDLES);
+	frame_put_u32(rsp + 15, n);
+	frame_put_u32(rsp + 2, (uint32_t)off);
+	return off;
+}
+
 int
 backend_transact(struct backend *be, const uint8_t *cmd, size_t cmd_len,
     uint8_t *rsp, size_t *rsp_len)
@@ -232,6 +271,8 @@ backend_transact(struct backend *be, const uint8_t *cmd, size_t cmd_len,
 	int i;
 
 	if (be->fail)
+		backend_lost(be, "failed");
+	if (be->lost)
 		return -EIO;
 	be->sent[code & 0x1ff]++;
 	be->total++;
@@ -278,6 +319,9 @@ backend_transact(struct backend *be, const uint8_t *cmd, size_t cmd_len,
 		*rsp_len = fake_rc(rsp, i >= 0 && be->sessions[i].loaded ? 0 :
 		    TPM2_RC_REFERENCE_H0);
 		break;
+	case TPM2_CC_GetCapability:
+		*rsp_len = fake_handles(rsp, cmd, cmd_len);
+		break;
 	case TPM2_CC_GetRandom:
 	case TPM2_CC_NV_DefineSpace:
 	case TPM2_CC_NV_UndefineSpace:
@@ -287,6 +331,41 @@ backend_transact(struct backend *be, const uint8_t *cmd, size_t cmd_len,
 		fail_msg("fake TPM: unexpected command 0x%x", code);
 	}
 	return 0;
+}
+
+/* The TPM is lost, as backend.c decides on an I/O failure. */
+void
+backend_lost(struct backend *be, const char *why)
+{
+	(void)why;
+	if (!be->lost)
+		be->instance++;
+	be->lost = true;
+}
+
+/* Reach a lost TPM again unless it is down. */
+int
+backend_ready(struct backend *be)
+{
+	if (be->lost && be->down)
+		return -EIO;
+	be->lost = false;
+	return 0;
+}
+
+uint64_t
+backend_instance(const struct backend *be)
+{
+	return be->instance;
+}
+
+/* swtpm killed and started again: everything in it is gone. */
+static void
+fake_restart(void)
+{
+	memset(tpm.slots, 0, sizeof(tpm.slots));
+	memset(tpm.sessions, 0, sizeof(tpm.sessions));
+	tpm.counter = 0;
 }
 
 /* The fake's counters (resmgr_snapshot reads them). */
@@ -898,6 +977,124 @@ resmgr_execute_backend_failure_is_a_proxy_error(void **state)
 }
 
 static void
+resmgr_execute_after_tpm_lost_forgets_all_reloads_nothing(void **state)
+{
+	struct fixture *f = *state;
+	uint32_t keys[3], s, kept, fresh;
+	uint8_t blob[64];
+	size_t blob_len, len;
+	unsigned loads, flushes;
+
+	/* Three keys in two slots (one is swapped out), a session, and a
+	 * session the client saved. */
+	for (int i = 0; i < 3; i++)
+		keys[i] = create_key(f, 1);
+	s = start_session(f, 1, 1);
+	kept = start_session(f, 1, 1);
+	assert_int_equal(run_as(f, 1, 1, cmd(f, TPM2_CC_ContextSave, 1, kept,
+	    0)), TPM2_RC_SUCCESS);
+	blob_len = f->rsp_len - 10;
+	memcpy(blob, f->rsp + 10, blob_len);
+	/* swtpm killed and started again; the backend saw its TCTI fail. */
+	fake_restart();
+	backend_lost(&tpm, "killed");
+	loads = tpm.sent[TPM2_CC_ContextLoad & 0x1ff];
+	flushes = tpm.sent[TPM2_CC_FlushContext & 0x1ff];
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(sign(f, 1, keys[i]),
+		    PROXY_RC(TPM2_RC_HANDLE + TPM2_RC_H + TPM2_RC_1));
+	len = with_session(f, cmd(f, TPM2_CC_GetRandom, 0, 0, 0), s, 1);
+	assert_int_equal(run_as(f, 1, 1, len + 2),
+	    PROXY_RC(TPM2_RC_HANDLE + TPM2_RC_S + TPM2_RC_1));
+	len = cmd(f, TPM2_CC_ContextLoad, 0, 0, 0);
+	memcpy(f->cmd + len, blob, blob_len);
+	assert_int_equal(run_as(f, 1, 1, len + blob_len),
+	    PROXY_RC(TPM2_RC_HANDLE + TPM2_RC_P + TPM2_RC_1));
+	/* Nothing was loaded into the new TPM, nor flushed from it. */
+	assert_int_equal(tpm.sent[TPM2_CC_ContextLoad & 0x1ff], loads);
+	assert_int_equal(tpm.sent[TPM2_CC_FlushContext & 0x1ff], flushes);
+	assert_int_equal(resmgr_stats(f->rm)->dropped, 5);
+	assert_int_equal(resmgr_loaded(f->rm), 0);
+	assert_int_equal(resmgr_owner_handles(f->rm, 1), 0);
+	/* The connection goes on; its old handles are not reissued. */
+	fresh = create_key(f, 1);
+	for (int i = 0; i < 3; i++)
+		assert_int_not_equal(fresh, keys[i]);
+	assert_int_equal(sign(f, 1, fresh), TPM2_RC_SUCCESS);
+}
+
+static void
+resmgr_execute_while_tpm_down_answers_without_it(void **state)
+{
+	struct fixture *f = *state;
+	uint32_t key = create_key(f, 1);
+	unsigned before;
+
+	tpm.down = true;
+	tpm.fail = true;
+	assert_int_equal(sign(f, 1, key), PROXY_RC_IO_ERROR);
+	tpm.fail = false;
+	fake_restart();
+	before = tpm.total;
+	for (int i = 0; i < 10; i++) {
+		assert_int_equal(run_as(f, 2, 2, cmd(f, TPM2_CC_GetRandom, 0, 0,
+		    0) + 2), PROXY_RC_IO_ERROR);
+		assert_int_equal(sign(f, 1, key), PROXY_RC_IO_ERROR);
+	}
+	/* A connection closing meanwhile costs no TPM command either. */
+	resmgr_owner_gone(f->rm, 1);
+	assert_int_equal(tpm.total, before);
+	/* Back: the first command finds nothing left in it and works. */
+	tpm.down = false;
+	assert_int_not_equal(create_key(f, 2), 0);
+	assert_int_equal(tpm.sent[TPM2_CC_GetCapability & 0x1ff], 3);
+	assert_int_equal(tpm.sent[TPM2_CC_ContextLoad & 0x1ff], 0);
+}
+
+static void
+resmgr_execute_object_handle_reuse_means_tpm_restarted(void **state)
+{
+	struct fixture *f = *state;
+	uint32_t a1 = create_key(f, 1), a2 = create_key(f, 1), b;
+	unsigned signs;
+
+	/* Restarted between two commands, unseen by the TCTI: the TPM gives
+	 * owner 2 the handle it gave owner 1's first key. */
+	fake_restart();
+	assert_int_equal(run_as(f, 2, 2, cmd(f, TPM2_CC_CreatePrimary, 1,
+	    TPM2_RH_OWNER, 0)), PROXY_RC_IO_ERROR);
+	assert_true(tpm.lost);
+	/* Owner 1's handles never reach owner 2's object; the one the TPM
+	 * made for owner 2 is swept out before anything else. */
+	signs = tpm.sent[TPM2_CC_Sign & 0x1ff];
+	assert_int_equal(sign(f, 1, a1),
+	    PROXY_RC(TPM2_RC_HANDLE + TPM2_RC_H + TPM2_RC_1));
+	assert_int_equal(sign(f, 1, a2),
+	    PROXY_RC(TPM2_RC_HANDLE + TPM2_RC_H + TPM2_RC_1));
+	assert_int_equal(tpm.sent[TPM2_CC_Sign & 0x1ff], signs);
+	assert_false(tpm.slots[0].used);
+	b = create_key(f, 2);
+	assert_int_equal(sign(f, 2, b), TPM2_RC_SUCCESS);
+}
+
+static void
+resmgr_execute_session_handle_reuse_means_tpm_restarted(void **state)
+{
+	struct fixture *f = *state;
+	uint32_t s = start_session(f, 1, 1);
+	size_t len;
+
+	fake_restart();
+	assert_int_equal(run_as(f, 2, 2, cmd(f, TPM2_CC_StartAuthSession, 2,
+	    TPM2_RH_NULL, TPM2_RH_NULL)), PROXY_RC_IO_ERROR);
+	len = with_session(f, cmd(f, TPM2_CC_GetRandom, 0, 0, 0), s, 1);
+	assert_int_equal(run_as(f, 1, 1, len + 2),
+	    PROXY_RC(TPM2_RC_HANDLE + TPM2_RC_S + TPM2_RC_1));
+	assert_false(tpm.sessions[s & 0xffffff].active);
+	assert_int_equal(start_session(f, 2, 2), s);
+}
+
+static void
 resmgr_quota_objects_shared_by_a_group(void **state)
 {
 	struct fixture *f = *state;
@@ -999,6 +1196,10 @@ main(void)
 		T(resmgr_execute_answers_locally),
 		T(resmgr_execute_malformed_commands),
 		T(resmgr_execute_backend_failure_is_a_proxy_error),
+		T(resmgr_execute_after_tpm_lost_forgets_all_reloads_nothing),
+		T(resmgr_execute_while_tpm_down_answers_without_it),
+		T(resmgr_execute_object_handle_reuse_means_tpm_restarted),
+		T(resmgr_execute_session_handle_reuse_means_tpm_restarted),
 		T(resmgr_quota_objects_shared_by_a_group),
 		T(resmgr_quota_sessions_and_saved_sessions),
 		T(resmgr_quota_nv_indices_tracked),
