@@ -31,10 +31,7 @@ HELPER=$INTEG/fault-backend-loss.py
 
 require_tools swtpm_ioctl
 
-base=${TMPDIR:-/tmp}
-(( ${#base} < 60 )) || base=/tmp
-T=$(mktemp -d "$base/tpmproxy-$TEST_NAME.XXXXXX") || fail "mktemp failed"
-trap cleanup EXIT
+make_test_dir 60
 SOCK=$T/tpm.sock
 start_swtpm swtpm
 
