@@ -167,9 +167,11 @@ listener_error_cb(struct evconnlistener *evl, void *arg)
 		listener_pause(l);
 }
 
-/* Make the parent directory if it is missing (e.g. /run/tpmproxy). */
+/* Make the parent directory if it is missing (e.g. /run/tpmproxy),
+ * owned by the user the daemon becomes: that user removes the socket at
+ * exit and adds sockets on reload. */
 static int
-listener_make_parent(const char *path)
+listener_make_parent(const struct daemon *d, const char *path)
 {
 	char dir[PATH_MAX];
 	char *slash;
@@ -181,7 +183,10 @@ listener_make_parent(const char *path)
 	if (slash == NULL || slash == dir)
 		return 0;
 	*slash = '\0';
-	if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+	if (mkdir(dir, 0755) != 0)
+		return errno == EEXIST ? 0 : -errno;
+	if ((d->run_uid != geteuid() || d->run_gid != getegid()) &&
+	    chown(dir, d->run_uid, d->run_gid) != 0)
 		return -errno;
 	return 0;
 }
@@ -258,9 +263,11 @@ listener_create(struct daemon *d, const struct config_socket *s)
 	}
 	l->d = d;
 	l->mode = s->mode;
-	l->uid = s->uid;
-	l->gid = s->gid;
-	l->has_owner = s->has_owner;
+	/* No owner configured: the user the daemon becomes, as its other
+	 * files are (tpmproxy.conf(5)). */
+	l->uid = s->has_owner ? s->uid : d->run_uid;
+	l->gid = s->has_owner ? s->gid : d->run_gid;
+	l->has_owner = true;
 	l->keep = true;
 	if (strlen(path) >= sizeof(l->path) ||
 	    (size_t)snprintf(l->tmp_path, sizeof(l->tmp_path), "%s.%ld.tmp",
@@ -275,7 +282,7 @@ listener_create(struct daemon *d, const struct config_socket *s)
 	l->ev_retry = evtimer_new(d->base, listener_retry_cb, l);
 	r = l->ev_retry == NULL ? -ENOMEM : listener_check_existing(path);
 	if (r == 0)
-		r = listener_make_parent(path);
+		r = listener_make_parent(d, path);
 	if (r == 0)
 		r = listener_bind(l);
 	if (r != 0) {

@@ -294,6 +294,12 @@ sandbox_resolve(const char *user, const char *group, uid_t *uid, gid_t *gid,
 			*uid = pw->pw_uid;
 			*gid = pw->pw_gid;
 		} else if (sandbox_number(user, &n) == 0) {
+			/* Not in the user database: no primary group to take,
+			 * and keeping ours (root's) would be wrong. */
+			if (group == NULL)
+				return sandbox_error(-EINVAL, err, errlen,
+				    "user %s is not in the user database: set "
+				    "its group as well", user);
 			*uid = (uid_t)n;
 		} else {
 			return sandbox_error(-ENOENT, err, errlen,

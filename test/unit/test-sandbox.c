@@ -476,6 +476,36 @@ sandbox_drop_privileges_same_user(void **state)
 	assert_string_equal(reports, "A");
 }
 
+/* Names and numbers into ids: a number not in the user database has no
+ * primary group, so its group must be given (root's is not kept). */
+static void
+sandbox_resolve_names_and_numbers(void **state)
+{
+	char err[256] = "";
+	uid_t uid;
+	gid_t gid;
+
+	(void)state;
+	assert_int_equal(sandbox_resolve("root", NULL, &uid, &gid, err,
+	    sizeof(err)), 0);
+	assert_int_equal(uid, 0);
+	assert_int_equal(gid, 0);
+	assert_int_equal(sandbox_resolve("54321", "54322", &uid, &gid, err,
+	    sizeof(err)), 0);
+	assert_int_equal(uid, 54321);
+	assert_int_equal(gid, 54322);
+	assert_int_equal(sandbox_resolve("54321", NULL, &uid, &gid, err,
+	    sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "set its group as well"));
+	assert_int_equal(sandbox_resolve("no-such-user-here", NULL, &uid,
+	    &gid, err, sizeof(err)), -ENOENT);
+	assert_non_null(strstr(err, "no-such-user-here"));
+	assert_int_equal(sandbox_resolve(NULL, "no-such-group-here", &uid,
+	    &gid, err, sizeof(err)), -ENOENT);
+	assert_int_equal(sandbox_resolve("4294967295", "1", &uid, &gid, err,
+	    sizeof(err)), -ENOENT);
+}
+
 /* Root becomes nobody for good: real, effective and saved ids, no way
  * back, no capabilities, an empty bounding set. */
 static void
@@ -603,6 +633,7 @@ main(void)
 		cmocka_unit_test(sandbox_apply_seccomp_log_mount),
 		cmocka_unit_test(sandbox_drop_privileges_keep_user),
 		cmocka_unit_test(sandbox_drop_privileges_same_user),
+		cmocka_unit_test(sandbox_resolve_names_and_numbers),
 		cmocka_unit_test(sandbox_drop_privileges_root_to_nobody),
 		cmocka_unit_test(sandbox_drop_privileges_unprivileged),
 		cmocka_unit_test(sandbox_drop_privileges_unknown_user),
