@@ -39,7 +39,7 @@ require_tools tpm2_createek tpm2_createak tpm2_quote tpm2_checkquote \
 "$PYTHON" -c 'import yaml' 2>/dev/null ||
     skip "PyYAML not importable by $PYTHON (apt-get install python3-yaml)"
 [[ $(id -u) == 0 ]] || skip "needs root: a mount namespace and the pods' uids"
-command -v unshare >/dev/null && command -v setpriv >/dev/null ||
+{ command -v unshare && command -v setpriv; } >/dev/null ||
     skip "unshare and setpriv not installed (apt-get install util-linux)"
 unshare --mount true 2>/dev/null || skip "cannot create a mount namespace here"
 
@@ -64,12 +64,12 @@ for kz in base examples overlays/per-pod-sockets; do
 done
 
 # ex_run RENDERING NAME OUT [examples.py run options...]: a workload, as its
-# pod would run it; its output in OUT.
+# pod would run it; its output in OUT. The bound only detects a hang.
 ex_run() {
     local rendering=$1 name=$2 out=$3
     shift 3
-    "$PYTHON" "$EX" run "$T/$rendering.yaml" "$name" --root "$T" --lib "$LIB" \
-        --bin "$T/bin" "$@" > "$out" 2>&1
+    timeout -k 5 $(( WAIT * 4 )) "$PYTHON" "$EX" run "$T/$rendering.yaml" "$name" \
+        --root "$T" --lib "$LIB" --bin "$T/bin" "$@" > "$out" 2>&1
 }
 
 # start_from RENDERING: tpmproxyd on that rendering's ConfigMap.
@@ -93,10 +93,10 @@ both_workloads() {
         fail "$r: tpm2-tools printed no 16 random bytes: $(cat "$T/tools.out")"
     (( $(grep -cE '^ +[0-7] *: 0x' "$T/tools.out") == 8 )) ||
         fail "$r: tpm2_pcrread did not list PCRs 0-7: $(cat "$T/tools.out")"
-    grep -q 'clock_info' "$T/tools.out" && grep -q '^tpm2-tools ready$' "$T/tools.out" ||
+    { grep -q 'clock_info' "$T/tools.out" && grep -q '^tpm2-tools ready$' "$T/tools.out"; } ||
         fail "$r: tpm2_readclock or the end missing: $(cat "$T/tools.out")"
-    grep -q '^EK and AK ready$' "$T/agent.out" &&
-        grep -q '^quote 2 verified$' "$T/agent.out" ||
+    { grep -q '^EK and AK ready$' "$T/agent.out" &&
+        grep -q '^quote 2 verified$' "$T/agent.out"; } ||
         fail "$r: the agent did not verify 2 quotes: $(cat "$T/agent.out")"
     say "$r: tpm2-tools read random, 8 PCRs and the clock; the agent made EK, AK and 2 checked quotes"
 }

@@ -49,7 +49,7 @@ printf 'a: 1\na: yes\n' > "$tmp/broken.yaml"
 if "$YAMLLINT" -s -c "$top_srcdir/.yamllint" "$tmp/broken.yaml" > "$tmp/lint.out" 2>&1; then
     fail "yamllint accepted a duplicate key and 'yes'"
 fi
-grep -q key-duplicates "$tmp/lint.out" && grep -q truthy "$tmp/lint.out" ||
+{ grep -q key-duplicates "$tmp/lint.out" && grep -q truthy "$tmp/lint.out"; } ||
     fail "yamllint missed a duplicate key or 'yes': $(cat "$tmp/lint.out")"
 say "yamllint: a broken file is refused (key-duplicates, truthy)"
 
@@ -58,7 +58,7 @@ say "yamllint: a broken file is refused (key-duplicates, truthy)"
 for f in "${yamls[@]}"; do
     [[ $(basename "$f") == kustomization.yaml ]] && continue
     kz=$(dirname "$f")/kustomization.yaml
-    [[ -f $kz ]] && grep -qE "^[[:space:]]*- $(basename "$f")\$" "$kz" ||
+    { [[ -f $kz ]] && grep -qE "^[[:space:]]*- $(basename "$f")\$" "$kz"; } ||
         fail "${f#"$k8s"/} is named by no kustomization.yaml beside it"
 done
 
