@@ -346,6 +346,9 @@ class DaemonChecks:
             return
         self.writable(conf)
         self.probes(conf)
+        # A numeric user alone leaves the daemon in group 0 (root's).
+        if ("user" in conf.daemon) != ("group" in conf.daemon):
+            self.find("D-config", "[daemon] sets only one of user and group")
         grace = duration_s(conf.daemon.get("shutdown-grace", "30s"))
         period = self.spec.get("terminationGracePeriodSeconds", 30)
         if grace is None or period <= grace:
@@ -836,6 +839,9 @@ MUTATIONS = [
      lambda d: daemon_spec(d, "nodeSelector", None)),
     ("daemon killed before its grace", "D-termination",
      lambda d: daemon_spec(d, "terminationGracePeriodSeconds", 10)),
+    ("daemon user without group", "D-config",
+     lambda d: bool(daemons(d)) and config_edit(d, lambda t: t.replace(
+         "[daemon]\n", "[daemon]\nuser = 59\n", 1))),
     ("daemon token mounted", "D-no-token",
      lambda d: daemon_spec(d, "automountServiceAccountToken", True)),
 ]
