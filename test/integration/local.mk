@@ -85,3 +85,34 @@ dist_check_DATA += test/integration/exhaustlib.sh
 FAULT_BACKEND_INTEGRATION_TESTS = test/integration/fault-backend-loss.sh
 INTEGRATION_TESTS += $(FAULT_BACKEND_INTEGRATION_TESTS)
 dist_check_SCRIPTS += test/integration/fault-backend-loss.py
+
+# Kubernetes (issue #8): every kustomization of k8s/ renders with kubectl
+# kustomize, lints with yamllint, and check-manifests.py asserts the security
+# properties of the rendered objects (and catches each of its mutations);
+# check-examples.sh runs the example workloads, as their pods would, through
+# a tpmproxyd set up by the rendered ConfigMaps. Both skip (77) without
+# kubectl (Debian: kubernetes-client).
+K8S_TESTS = \
+	test/k8s/check-examples.sh \
+	test/k8s/check-manifests.sh
+TESTS += $(K8S_TESTS)
+dist_check_SCRIPTS += $(K8S_TESTS) \
+	test/k8s/check-manifests.py \
+	test/k8s/examples.py
+EXTRA_DIST += .yamllint docs/kubernetes.md \
+	k8s/Dockerfile \
+	k8s/Dockerfile.dockerignore \
+	k8s/base/kustomization.yaml \
+	k8s/base/namespace.yaml \
+	k8s/base/serviceaccount.yaml \
+	k8s/base/daemonset.yaml \
+	k8s/base/networkpolicy.yaml \
+	k8s/base/tpmproxy.conf \
+	k8s/examples/kustomization.yaml \
+	k8s/examples/namespace.yaml \
+	k8s/examples/tpm2-tools-pod.yaml \
+	k8s/examples/keylime-agent-daemonset.yaml \
+	k8s/overlays/per-pod-sockets/kustomization.yaml \
+	k8s/overlays/per-pod-sockets/tpmproxy.conf \
+	k8s/overlays/per-pod-sockets/tpm2-tools-socket.yaml \
+	k8s/overlays/per-pod-sockets/keylime-agent-socket.yaml
