@@ -12,7 +12,11 @@ BUILD_PACKAGES=(build-essential autoconf automake libtool pkg-config
 	autoconf-archive libtss2-dev libevent-dev libseccomp-dev libssl-dev
 	libcmocka-dev)
 TEST_PACKAGES=(swtpm swtpm-tools tpm2-tools python3 python3-tpm2-pytss
-	socat clang libclang-rt-14-dev valgrind mandoc procps)
+	socat clang libclang-rt-14-dev valgrind mandoc procps yamllint
+	python3-yaml)
+# kubectl renders the Kubernetes manifests offline; Debian's comes with
+# kubernetes-client, which conflicts with a kubectl installed otherwise.
+command -v kubectl >/dev/null 2>&1 || TEST_PACKAGES+=(kubernetes-client)
 
 usage() {
 	cat <<USAGE
