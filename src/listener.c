@@ -43,9 +43,9 @@ struct listener {
 	struct daemon *d;
 	char *name;                 /* the [socket] section */
 	mode_t mode;
-	uid_t uid;
+	uid_t uid;                  /* owner=, else the daemon's run user */
 	gid_t gid;
-	bool has_owner;
+	bool has_owner;             /* owner= configured */
 	bool keep;                  /* still configured (listener_sync) */
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	char tmp_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
@@ -229,8 +229,8 @@ listener_bind(struct listener *l)
 {
 	int fd;
 
-	fd = listener_unix_socket(l->tmp_path, l->mode, l->has_owner, l->uid,
-	    l->gid, LISTENER_BACKLOG);
+	fd = listener_unix_socket(l->tmp_path, l->mode, true, l->uid, l->gid,
+	    LISTENER_BACKLOG);
 	if (fd < 0)
 		return fd;
 	l->evl = evconnlistener_new(l->d->base, listener_accept_cb, l,
@@ -267,7 +267,7 @@ listener_create(struct daemon *d, const struct config_socket *s)
 	 * files are (tpmproxy.conf(5)). */
 	l->uid = s->has_owner ? s->uid : d->run_uid;
 	l->gid = s->has_owner ? s->gid : d->run_gid;
-	l->has_owner = true;
+	l->has_owner = s->has_owner;
 	l->keep = true;
 	if (strlen(path) >= sizeof(l->path) ||
 	    (size_t)snprintf(l->tmp_path, sizeof(l->tmp_path), "%s.%ld.tmp",
