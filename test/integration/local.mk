@@ -68,3 +68,9 @@ OPS_INTEGRATION_TESTS = \
 INTEGRATION_TESTS += $(OPS_INTEGRATION_TESTS)
 dist_check_SCRIPTS += test/integration/opslib.py
 dist_check_DATA += test/integration/opslib.sh
+
+# Fault tests (issue #6): clients killed with kill -9 at random moments,
+# many times over, leave no handle, quota count or memory behind.
+FAULT_INTEGRATION_TESTS = test/integration/fault-kill-soak.sh
+INTEGRATION_TESTS += $(FAULT_INTEGRATION_TESTS)
+dist_check_SCRIPTS += test/integration/soak-worker.py
