@@ -14,7 +14,9 @@ CreatePrimary (signing and storage keys), Create+Load of a child key, Sign
 policy), PolicyPCR, ContextSave+ContextLoad of sessions and keys,
 FlushContext, hash sequences, GetRandom, GetCapability (its own handle
 list must be exactly what it holds), NV_Read of --nv-index; raw clients
-also pipeline commands and split commands across writes.
+also pipeline commands and split commands across writes. With --ctl, one
+client in ten talks to the control socket instead (status, clients,
+stats, sockets as JSON, and now and then a reload).
 
 Each client is given a number of operations after which it is killed
 (kill -9) a random 0-2 ms later, mostly while a command is in flight; one
@@ -38,8 +40,10 @@ import argparse
 import hashlib
 import mmap
 import os
+import json
 import random
 import signal
+import socket
 import struct
 import sys
 import time
@@ -339,8 +343,51 @@ class PytssClient:
                 (self.nv_read, 1)]
 
 
+# ---- control clients -----------------------------------------------------------
+
+class CtlClient:
+    """tpmproxyctl's protocol on the control socket: one request line, the
+    answer, then the daemon closes; every --json answer must parse. An
+    occasional reload re-reads the unchanged configuration under load."""
+
+    REQUESTS = [("status --json", 3), ("clients --json", 3), ("stats --json", 2),
+                ("sockets --json", 1), ("reload --json", 1)]
+
+    def __init__(self, rng, sock, nv_index, name):
+        self.rng, self.path, self.name = rng, sock, name
+
+    def held(self):
+        return 0
+
+    def request(self):
+        line = self.rng.choices([r for r, _ in self.REQUESTS],
+                                [w for _, w in self.REQUESTS])[0]
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(rmlib.TIMEOUT)
+        try:
+            s.connect(self.path)
+            s.sendall(line.encode() + b"\n")
+            out = b""
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                out += chunk
+        finally:
+            s.close()
+        try:
+            answer = json.loads(out)
+        except ValueError:
+            raise Failure(f"{self.name}: '{line}' answered {out[:200]!r}, not JSON")
+        if line.startswith("reload") and answer != {"reloaded": True}:
+            raise Failure(f"{self.name}: reload of the unchanged configuration: {answer}")
+
+    def ops(self):
+        return [(self.request, 1)]
+
+
 NV_DATA = bytes(range(NV_SIZE))
-CLIENTS = {"pytss": PytssClient, "raw": RawClient}
+CLIENTS = {"pytss": PytssClient, "raw": RawClient, "ctl": CtlClient}
 
 
 def client_main(kind, sock, nv_index, name, seed, slot, errfd):
@@ -393,6 +440,8 @@ class Driver:
         # By slot, so that each socket's group has its share of clients and
         # what they hold stays within its quotas.
         sock = self.args.sock[index % len(self.args.sock)]
+        if self.args.ctl and self.rng.random() < 0.1:
+            kind, sock = "ctl", self.args.ctl
         name = f"c{self.started}"
         seed = self.rng.getrandbits(32)
         target = None if self.rng.random() < 0.2 else self.rng.randint(1, self.args.max_ops)
@@ -545,6 +594,7 @@ def main(argv):
     ap.add_argument("--max-ops", type=int, default=30,
                     help="a client is killed after 1 to this many operations")
     ap.add_argument("--nv-index", type=lambda s: int(s, 0), default=0)
+    ap.add_argument("--ctl", help="the control socket: one client in ten uses it")
     ap.add_argument("--seed", type=int, default=None)
     ap.add_argument("--rss-pid", type=int, help="print this process's VmRSS every --rss-every kills")
     ap.add_argument("--rss-every", type=int, default=100)
