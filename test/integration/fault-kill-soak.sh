@@ -7,7 +7,8 @@
 # random valid commands (keys, child keys, Sign with password and HMAC
 # sessions, policy sessions, ContextSave/ContextLoad of sessions and keys,
 # hash sequences, FlushContext, GetRandom, GetCapability of its own handles,
-# NV_Read, pipelined and split commands), and one in ten on the control
+# NV_Read, pipelined and split commands; one in four of them in a pod of
+# its own, as each run of a CronJob is), and one in ten on the control
 # socket instead (status, clients, stats, sockets, reload), are killed
 # with kill -9 after a random number of operations (mostly inside a
 # command) or during start-up, and replaced. No client gets a wrong or
@@ -117,8 +118,8 @@ rss_kib() {
 soak_phase() {
     local name=$1 kills=$2
     step "soak ($name: $kills kills)" "${SOAK[@]}" soak --sock "$T/a.sock" --sock "$T/b.sock" \
-        --kills "$kills" --nv-index "$NV_INDEX" --ctl "$CTL_SOCK" --rss-pid "$DAEMON_PID" \
-        --rss-every 250
+        --kills "$kills" --nv-index "$NV_INDEX" --ctl "$CTL_SOCK" --proc-root "$PROC_ROOT" \
+        --rss-pid "$DAEMON_PID" --rss-every 250
     say "$name: $(tail -n 1 "$T/step.out") ($(head -n 1 "$T/step.out"))"
     local rss
     rss=$(sed -n 's/^after \([0-9]*\) kills: VmRSS \([0-9]*\) KiB$/\1:\2/p' "$T/step.out" | tr '\n' ' ')
@@ -130,7 +131,7 @@ soak_phase() {
 # soak_start NAME ASAN_OPTIONS: a daemon for one part of the test.
 soak_start() {
     say "---- $1"
-    ASAN_OPTIONS=$2 pol_start --log-level info
+    ASAN_OPTIONS=$2 pol_start --log-level info --proc-root "$PROC_ROOT"
 }
 
 # soak_after NAME: what the kills must have left intact.

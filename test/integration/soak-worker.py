@@ -16,7 +16,9 @@ FlushContext, hash sequences, GetRandom, GetCapability (its own handle
 list must be exactly what it holds), NV_Read of --nv-index; raw clients
 also pipeline commands and split commands across writes. With --ctl, one
 client in ten talks to the control socket instead (status, clients,
-stats, sockets as JSON, and now and then a reload).
+stats, sockets as JSON, and now and then a reload). With --proc-root, one
+of the others in four is in a Kubernetes pod of its own (a fresh pod UID
+in DIR/<pid>/cgroup, as pollib.py's pods), as each run of a CronJob is.
 
 Each client is given a number of operations after which it is killed
 (kill -9) a random 0-2 ms later, mostly while a command is in flight; one
@@ -42,15 +44,18 @@ import mmap
 import os
 import json
 import random
+import shutil
 import signal
 import socket
 import struct
 import sys
 import time
+import uuid
 
 os.environ.setdefault("TSS2_LOG", "all+none")
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import pollib  # noqa: E402
 import rmlib  # noqa: E402
 from rmlib import (HR_LOADED_SESSION, HR_TRANSIENT, PW, RM_LAYER, Conn, Failure,  # noqa: E402
                    b2, expect_rc, must, u16, u32)
@@ -390,11 +395,13 @@ NV_DATA = bytes(range(NV_SIZE))
 CLIENTS = {"pytss": PytssClient, "raw": RawClient, "ctl": CtlClient}
 
 
-def client_main(kind, sock, nv_index, name, seed, slot, errfd):
+def client_main(kind, sock, nv_index, name, seed, slot, errfd, pod):
     """A child: random operations until killed; exits 1 on a failure."""
     rng = random.Random(seed)
     slot.set(0, 1, 0)
     try:
+        if pod:
+            pollib.enter_pod(pod[0], pod[1])
         cl = CLIENTS[kind](rng, sock, nv_index, name)
         ops = cl.ops()
         fns = [f for f, _ in ops]
@@ -417,6 +424,7 @@ def client_main(kind, sock, nv_index, name, seed, slot, errfd):
 class Child:
     def __init__(self, pid, name, kind, target):
         self.pid, self.name, self.kind = pid, name, kind
+        self.pod = None
         self.target = target          # operations before the kill; None: at start-up
         self.progress = (0, time.monotonic())   # operations done, since when
 
@@ -432,6 +440,7 @@ class Driver:
         self.started = 0
         self.kills = {"total": 0, "start-up": 0, "in an operation": 0, "holding handles": 0}
         self.ops = 0
+        self.pods = 0
         self.errors = b""
 
     def spawn(self, index):
@@ -440,8 +449,12 @@ class Driver:
         # By slot, so that each socket's group has its share of clients and
         # what they hold stays within its quotas.
         sock = self.args.sock[index % len(self.args.sock)]
+        pod = None
         if self.args.ctl and self.rng.random() < 0.1:
             kind, sock = "ctl", self.args.ctl
+        elif self.args.proc_root and self.rng.random() < 0.25:
+            # A pod of its own, as each run of a CronJob is.
+            pod = (self.args.proc_root, str(uuid.UUID(int=self.rng.getrandbits(128), version=4)))
         name = f"c{self.started}"
         seed = self.rng.getrandbits(32)
         target = None if self.rng.random() < 0.2 else self.rng.randint(1, self.args.max_ops)
@@ -453,9 +466,12 @@ class Driver:
         if pid == 0:
             os.close(self.errr)
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
-            client_main(kind, sock, self.args.nv_index, name, seed, slot, self.errw)
+            client_main(kind, sock, self.args.nv_index, name, seed, slot, self.errw, pod)
             os._exit(2)   # not reached
         self.children[index] = Child(pid, name, kind, target)
+        if pod:
+            self.children[index].pod = os.path.join(pod[0], str(pid))
+            self.pods += 1
         if target is None:
             # Killed at a random moment of its start-up: before it has
             # connected, while connecting or inside its first command.
@@ -467,6 +483,8 @@ class Driver:
         ops, busy, held = Slot(self.shm, index).get()
         os.kill(ch.pid, signal.SIGKILL)
         _, status = os.waitpid(ch.pid, 0)
+        if ch.pod:
+            shutil.rmtree(ch.pod, ignore_errors=True)   # before its pid is reused
         self.drain_errors()
         if not (os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL):
             raise Failure(f"{ch.name} ({ch.kind}) ended by itself (status {status}) "
@@ -546,7 +564,8 @@ class Driver:
               f"{planned['in an operation']} inside an operation, "
               f"{planned['holding handles']} holding handles), "
               f"{self.kills['total'] - planned['total']} more at the end; "
-              f"{self.ops} operations by {self.started} clients in {took:.0f}s")
+              f"{self.ops} operations by {self.started} clients ({self.pods} in pods of "
+              f"their own) in {took:.0f}s")
 
     def stop(self):
         for ch in self.children.values():
@@ -595,6 +614,8 @@ def main(argv):
                     help="a client is killed after 1 to this many operations")
     ap.add_argument("--nv-index", type=lambda s: int(s, 0), default=0)
     ap.add_argument("--ctl", help="the control socket: one client in ten uses it")
+    ap.add_argument("--proc-root", help="the daemon's --proc-root: one client in four is "
+                    "in a pod of its own")
     ap.add_argument("--seed", type=int, default=None)
     ap.add_argument("--rss-pid", type=int, help="print this process's VmRSS every --rss-every kills")
     ap.add_argument("--rss-every", type=int, default=100)
