@@ -38,8 +38,9 @@
 #      With a quarantine RSS is no measure: freed memory waits there with
 #      its redzones and the allocators' caches move it between threads, so
 #      RSS creeps for thousands of kills whatever the daemon keeps.
-# CI: 1000 + 1000 kills take 40 s on an idle 2-core machine, 45-70 s beside
-# other tests on 2 busy cores (load 4-11).
+# CI: 1000 + 1000 kills take some 25 s on a quiet 2-core machine and 40-70 s
+# with both cores busy with other tests (load 4-12); under valgrind 300
+# kills, some 17 s.
 # shellcheck disable=SC2119 # require_tools takes optional arguments
 set -euo pipefail
 # shellcheck source=test/integration/opslib.sh
