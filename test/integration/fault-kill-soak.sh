@@ -65,7 +65,10 @@ MAX_SESSIONS=24
 # Sessions a killed client had saved stay saved for its identity and count
 # against its group's max-saved-contexts; above the daemon's own bound on
 # such sessions (half the TPM's 64 active sessions: the oldest is flushed
-# beyond it) so that the group never fills with them.
+# beyond it) so that the group never fills with them. With the default 8
+# it fills within some 100 kills and every session ContextSave in the
+# group is refused (0x000b0903) from then on: a resource-manager bug found
+# by this soak; drop MAX_SAVED once abandoned sessions are reclaimed.
 MAX_SAVED=64
 NV_INDEX=0x01500020
 
