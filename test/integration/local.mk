@@ -116,3 +116,9 @@ EXTRA_DIST += .yamllint docs/kubernetes.md \
 	k8s/overlays/per-pod-sockets/tpmproxy.conf \
 	k8s/overlays/per-pod-sockets/tpm2-tools-socket.yaml \
 	k8s/overlays/per-pod-sockets/keylime-agent-socket.yaml
+
+# Fault tests (issue #6): clients killed with kill -9 at random moments,
+# many times over, leave no handle, quota count or memory behind.
+FAULT_INTEGRATION_TESTS = test/integration/fault-kill-soak.sh
+INTEGRATION_TESTS += $(FAULT_INTEGRATION_TESTS)
+dist_check_SCRIPTS += test/integration/soak-worker.py
