@@ -233,6 +233,7 @@ static void
 conn_close(struct conn *c, const char *why)
 {
 	struct daemon *d = c->d;
+	struct timespec now;
 	struct job *gone;
 
 	log_info("disconnect id=%llu socket=%s pid=%ld commands=%llu",
@@ -248,13 +249,16 @@ conn_close(struct conn *c, const char *why)
 			if (worker_submit(d->worker, gone) != 0) {
 				job_free(gone);
 				gone = NULL;
+			} else {
+				c->group->jobs++;
 			}
 		}
 		if (gone == NULL)
 			log_error("out of memory: cannot flush for id=%llu",
 			    (unsigned long long)c->id);
 	}
-	identity_group_put(d->identities, c->group);
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	identity_group_put(d->identities, c->group, &now);
 	LIST_REMOVE(c, bucket_entry);
 	TAILQ_REMOVE(&d->conns->all, c, all_entry);
 	d->conns->count--;
@@ -422,6 +426,7 @@ conn_submit(struct conn *c, struct evbuffer *in, size_t size)
 		return -ENOMEM;
 	}
 	evbuffer_drain(in, size);
+	c->group->jobs++;
 	c->in_flight = true;
 	c->delayed_us = 0;
 	evtimer_del(c->ev_idle);
@@ -648,6 +653,7 @@ static bool
 conn_identify(struct conn *c, const struct config_socket *s, int fd)
 {
 	socklen_t len = sizeof(c->peer);
+	struct timespec now;
 	int r;
 
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &c->peer, &len) != 0) {
@@ -666,11 +672,14 @@ conn_identify(struct conn *c, const struct config_socket *s, int fd)
 		conn_audit_event(c, "refused", "cgroup unreadable");
 		return false;
 	}
-	c->identity = identity_intern(c->d->identities, s->name, c->peer.uid,
-	    c->peer.gid, c->pod[0] ? c->pod : NULL);
+	clock_gettime(CLOCK_MONOTONIC, &now);
 	c->group = identity_group_get(c->d->identities, s->name,
-	    c->pod[0] ? c->pod : NULL);
-	if (c->identity == 0 || c->group == NULL)
+	    c->pod[0] ? c->pod : NULL, &now);
+	if (c->group == NULL)
+		return false;
+	c->identity = identity_intern(c->d->identities, c->group, s->name,
+	    c->peer.uid, c->peer.gid, c->pod[0] ? c->pod : NULL);
+	if (c->identity == 0)
 		return false;
 	/* Over the limit: accepted, so that its first command gets a TPM
 	 * answer saying why, then closed. */
@@ -787,6 +796,10 @@ conn_job_done(struct job *job, void *arg)
 			control_job_done(d, job);
 		return;
 	}
+	/* Count the group's job done whether or not its connection is
+	 * still there (a gone job's never is). */
+	identity_group_job_done(d->identities, job->client.group,
+	    job->has_usage, &job->finished);
 	if (job->type != JOB_COMMAND ||
 	    (c = conn_find(d, job->client.owner)) == NULL) {
 		job_free(job);

@@ -262,6 +262,7 @@ rm_entry_set_client_saved(struct resmgr *rm, struct rm_entry *e)
 	(*rm_entry_usage(e))++;
 	TAILQ_REMOVE(&e->owner->entries, e, owner_entry);
 	e->owner->count--;
+	e->saver = e->owner->id;
 	e->owner = NULL;
 	TAILQ_INSERT_TAIL(&rm->client_saved, e, owner_entry);
 }

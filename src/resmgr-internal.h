@@ -53,6 +53,8 @@ struct rm_entry {
 	uint32_t vhandle;          /* what the client sees */
 	uint32_t phandle;          /* the TPM's handle while loaded */
 	struct rm_owner *owner;    /* NULL once client-saved */
+	uint64_t saver;            /* client-saved: the connection that saved
+	                            * it while open, 0 once it has gone */
 	uint64_t identity;
 	struct rm_group *group;
 	uint8_t *context;          /* marshalled TPMS_CONTEXT, or NULL */

@@ -40,6 +40,30 @@ rm_quota_defined_index(const uint8_t *cmd, size_t len, unsigned handles)
 	return index;
 }
 
+/* Flush the group's oldest session saved by a connection that has gone;
+ * false if it has none. A client killed between ContextSave and
+ * ContextLoad leaves its session counted against the group for the
+ * daemon's life: enough of them and no client of the group could save a
+ * session again. Sessions whose savers are still connected are never
+ * taken. */
+static bool
+rm_quota_reclaim_saved(struct resmgr *rm, const struct rm_group *g)
+{
+	struct rm_entry *e;
+
+	TAILQ_FOREACH(e, &rm->client_saved, owner_entry) {
+		if (e->group != g || e->saver != 0)
+			continue;
+		log_info("group %llu at its saved-session quota: flushing "
+		    "abandoned session 0x%08x", (unsigned long long)g->key,
+		    e->vhandle);
+		rm_flush(rm, e);
+		rm->stats.flushed++;
+		return true;
+	}
+	return false;
+}
+
 /* Refuse a command that would take its group over a quota; 0 if within. */
 uint32_t
 rm_quota_check(struct resmgr *rm, struct rm_owner *o, uint32_t code,
@@ -57,7 +81,8 @@ rm_quota_check(struct resmgr *rm, struct rm_owner *o, uint32_t code,
 	case TPM2_CC_ContextSave:
 		if (handles > 0 && len >= FRAME_HEADER_SIZE + 4 &&
 		    rm_is_session(frame_get_u32(cmd + FRAME_HEADER_SIZE)) &&
-		    rm_quota_full(q->saved, used->saved))
+		    rm_quota_full(q->saved, used->saved) &&
+		    !rm_quota_reclaim_saved(rm, o->group))
 			rc = PROXY_RC(TPM2_RC_SESSION_MEMORY);
 		break;
 	case TPM2_CC_NV_DefineSpace:

@@ -458,7 +458,9 @@ resmgr_execute(struct resmgr *rm, const struct resmgr_client *client,
 	return rm_dispatch(rm, &t, rsp, rsp_cap);
 }
 
-/* Flush everything a connection held; sessions its identity saved stay. */
+/* Flush everything a connection held; sessions its identity saved stay,
+ * but those it saved itself are abandoned now: its group's next session
+ * save over the quota may flush them (rm_quota_reclaim_saved). */
 void
 resmgr_owner_gone(struct resmgr *rm, uint64_t owner)
 {
@@ -466,6 +468,10 @@ resmgr_owner_gone(struct resmgr *rm, uint64_t owner)
 	struct rm_entry *e;
 
 	rm_check_tpm(rm);
+	TAILQ_FOREACH(e, &rm->client_saved, owner_entry) {
+		if (e->saver == owner)
+			e->saver = 0;
+	}
 	o = rm_owner_find(rm, owner);
 	if (o == NULL)
 		return;

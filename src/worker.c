@@ -88,6 +88,10 @@ worker_run(struct worker *w, struct job *job)
 		break;
 	case JOB_OWNER_GONE:
 		resmgr_owner_gone(w->rm, job->client.owner);
+		/* Whether the group still holds anything (NV indices, saved
+		 * sessions): the loop forgets its id only when not. */
+		job->has_usage = resmgr_group_usage(w->rm, job->client.group,
+		    &job->usage) == 0;
 		break;
 	case JOB_SNAPSHOT:
 		if (job->snapshot != NULL &&

@@ -62,14 +62,6 @@ WARMUP=${TPMPROXY_SOAK_WARMUP:-300}
 RSS_SLACK_KIB=${SOAK_RSS_SLACK_KIB:-768}
 MAX_OBJECTS=64
 MAX_SESSIONS=24
-# Sessions a killed client had saved stay saved for its identity and count
-# against its group's max-saved-contexts; above the daemon's own bound on
-# such sessions (half the TPM's 64 active sessions: the oldest is flushed
-# beyond it) so that the group never fills with them. With the default 8
-# it fills within some 100 kills and every session ContextSave in the
-# group is refused (0x000b0903) from then on: a resource-manager bug found
-# by this soak; drop MAX_SAVED once abandoned sessions are reclaimed.
-MAX_SAVED=64
 NV_INDEX=0x01500020
 
 pol_init
@@ -91,13 +83,11 @@ control-socket = $CTL_SOCK
 path = $T/a.sock
 max-objects = $MAX_OBJECTS
 max-sessions = $MAX_SESSIONS
-max-saved-contexts = $MAX_SAVED
 
 [socket "b"]
 path = $T/b.sock
 max-objects = $MAX_OBJECTS
 max-sessions = $MAX_SESSIONS
-max-saved-contexts = $MAX_SAVED
 CONF
 
 SOAK=("$PYTHON" "$INTEG/soak-worker.py")

@@ -123,3 +123,14 @@ test_unit_test_procstat_CFLAGS = $(UNIT_CFLAGS)
 test_unit_test_procstat_LDFLAGS = $(UNIT_LINK_FLAGS)
 test_unit_test_procstat_LDADD = $(CMOCKA_LIBS)
 endif
+
+# Identities and groups: kept while anything depends on their ids.
+if UNIT
+check_PROGRAMS += test/unit/test-identity
+TESTS += test/unit/test-identity
+test_unit_test_identity_SOURCES = test/unit/test-identity.c \
+	src/identity.c src/identity.h src/ratelimit.c src/ratelimit.h
+test_unit_test_identity_CFLAGS = $(UNIT_CFLAGS)
+test_unit_test_identity_LDFLAGS = $(UNIT_LINK_FLAGS)
+test_unit_test_identity_LDADD = $(CMOCKA_LIBS)
+endif

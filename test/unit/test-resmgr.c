@@ -1141,6 +1141,42 @@ resmgr_quota_sessions_and_saved_sessions(void **state)
 	    PROXY_RC(TPM2_RC_SESSION_MEMORY));
 }
 
+/* Sessions saved by connections that have gone (killed between ContextSave
+ * and ContextLoad) make room for the group's next save, oldest first;
+ * those of connections still open never do. */
+static void
+resmgr_quota_saved_reclaims_abandoned_sessions(void **state)
+{
+	struct fixture *f = *state;
+	uint32_t a[2], b[3];
+
+	f->quota.saved = 2;
+	for (int i = 0; i < 2; i++) {
+		a[i] = start_session(f, 1, 7);
+		assert_int_equal(run_as(f, 1, 7, cmd(f, TPM2_CC_ContextSave, 1,
+		    a[i], 0)), TPM2_RC_SUCCESS);
+	}
+	for (int i = 0; i < 3; i++)
+		b[i] = start_session(f, 2, 7);
+	/* Owner 1 is still connected: its saves hold the quota. */
+	assert_int_equal(run_as(f, 2, 7, cmd(f, TPM2_CC_ContextSave, 1, b[0],
+	    0)), PROXY_RC(TPM2_RC_SESSION_MEMORY));
+	resmgr_owner_gone(f->rm, 1);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(run_as(f, 2, 7, cmd(f, TPM2_CC_ContextSave, 1,
+		    b[i], 0)), TPM2_RC_SUCCESS);
+		/* The oldest abandoned one went, and only it. */
+		assert_false(tpm.sessions[a[i] & 0xffffff].active);
+		if (i == 0)
+			assert_true(tpm.sessions[a[1] & 0xffffff].active);
+	}
+	/* The group's saved sessions are owner 2's own now. */
+	assert_int_equal(run_as(f, 2, 7, cmd(f, TPM2_CC_ContextSave, 1, b[2],
+	    0)), PROXY_RC(TPM2_RC_SESSION_MEMORY));
+	assert_true(tpm.sessions[b[0] & 0xffffff].active);
+	assert_true(tpm.sessions[b[1] & 0xffffff].active);
+}
+
 static void
 resmgr_quota_nv_indices_tracked(void **state)
 {
@@ -1202,6 +1238,7 @@ main(void)
 		T(resmgr_execute_session_handle_reuse_means_tpm_restarted),
 		T(resmgr_quota_objects_shared_by_a_group),
 		T(resmgr_quota_sessions_and_saved_sessions),
+		T(resmgr_quota_saved_reclaims_abandoned_sessions),
 		T(resmgr_quota_nv_indices_tracked),
 	};
 
