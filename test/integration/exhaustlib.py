@@ -41,7 +41,7 @@ import time  # noqa: E402
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from pollib import (  # noqa: E402
     CAP_TPM_PROPERTIES, CC, POD_UIDS, PT_FIXED, RC_RETRY, WAIT, Failure, enter_pod,
-    get_random, log_since, log_size, must, rcstr, sock, u16, u32, wait_for)
+    get_random, log_since, log_size, must, rcstr, run_scenario, sock, u16, u32, wait_for)
 from rmlib import Conn  # noqa: E402
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -768,15 +768,7 @@ def main(argv):
     ap.add_argument("--count", type=int, default=1000)
     ap.add_argument("--max", type=int, default=10)
     args = ap.parse_args(argv[1:])
-    try:
-        SCENARIOS[args.scenario](args)
-    except Failure as e:
-        print(f"exhaustlib: {args.scenario}: {e}", file=sys.stderr)
-        return 1
-    except OSError as e:
-        print(f"exhaustlib: {args.scenario}: {type(e).__name__}: {e}", file=sys.stderr)
-        return 1
-    return 0
+    return run_scenario("exhaustlib", SCENARIOS, args)
 
 
 if __name__ == "__main__":

@@ -54,7 +54,7 @@ import threading  # noqa: E402
 import time  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from pollib import CC, Tap, TapServer, ccname, parse_tcti  # noqa: E402
+from pollib import CC, Tap, TapServer, ccname, parse_tcti, wait_for  # noqa: E402
 from rmlib import (  # noqa: E402
     HR_LOADED_SESSION, HR_SAVED_SESSION, HR_TRANSIENT, RC_FLUSH_NOT_OWNED, RC_HANDLE_H1,
     RC_HANDLE_S1, RC_LOAD_NOT_OWNED, RM_LAYER, Conn, Failure, PW, check_list, context_load,
@@ -88,15 +88,6 @@ def no_da_template():
 
 def say(msg):
     print(msg, flush=True)
-
-
-def wait_for(what, cond, timeout=WAIT):
-    """Poll cond until true; Failure after timeout (hang detection only)."""
-    end = time.monotonic() + timeout
-    while not cond():
-        if time.monotonic() > end:
-            raise Failure(f"{what}: not within {timeout:.0f}s")
-        time.sleep(0.02)
 
 
 # ---- the relay ---------------------------------------------------------------------

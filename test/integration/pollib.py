@@ -1545,12 +1545,26 @@ def install(src, dst):
     os.replace(tmp, dst)
 
 
-def wait_for(what, cond):
-    deadline = time.monotonic() + WAIT
+def wait_for(what, cond, timeout=WAIT):
+    """Poll cond until true; Failure after timeout (hang detection only)."""
+    deadline = time.monotonic() + timeout
     while not cond():
         if time.monotonic() > deadline:
-            raise Failure(f"{what} (waited {WAIT:.0f}s)")
+            raise Failure(f"{what} (waited {timeout:.0f}s)")
         time.sleep(0.05)
+
+
+def run_scenario(prog, scenarios, args):
+    """Run scenarios[args.scenario]: 0, or 1 with the reason on stderr."""
+    try:
+        scenarios[args.scenario](args)
+    except Failure as e:
+        print(f"{prog}: {args.scenario}: {e}", file=sys.stderr)
+        return 1
+    except OSError as e:
+        print(f"{prog}: {args.scenario}: {type(e).__name__}: {e}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def log_size(args):
@@ -1704,15 +1718,7 @@ def main(argv):
     ap.add_argument("--cmd", default="getrandom")
     ap.add_argument("--expect")
     args = ap.parse_args(argv[1:])
-    try:
-        SCENARIOS[args.scenario](args)
-    except Failure as e:
-        print(f"pollib: {args.scenario}: {e}", file=sys.stderr)
-        return 1
-    except OSError as e:
-        print(f"pollib: {args.scenario}: {type(e).__name__}: {e}", file=sys.stderr)
-        return 1
-    return 0
+    return run_scenario("pollib", SCENARIOS, args)
 
 
 if __name__ == "__main__":
