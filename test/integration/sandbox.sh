@@ -24,6 +24,7 @@ set -euo pipefail
 require_tools tpm2_getrandom tpm2_createprimary tpm2_create tpm2_load tpm2_sign \
     tpm2_verifysignature
 [[ $TPMPROXY_STANDIN != socat ]] || skip "tests the daemon itself"
+[[ ${TPMPROXY_VALGRIND:-0} != 1 ]] || skip "valgrind runs the daemon with --seccomp=off"
 setup
 
 # status_field PID|PID/task/TID FIELD: one line's value of /proc/.../status.
