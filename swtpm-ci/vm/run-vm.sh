@@ -215,8 +215,9 @@ run_qemu() {
     while [[ ! -e $T/console.log ]] && kill -0 "$RUNNER_PID" 2>/dev/null; do
         sleep 0.1
     done
-    # tr: the serial line ends lines with CR LF.
-    tail -n +1 -f --pid="$RUNNER_PID" "$T/console.log" 2>/dev/null | tr -d '\r' &
+    # The serial line ends lines with CR LF; sed -u: line by line also
+    # into a pipe or file (a CI log), not in 4 KiB blocks.
+    tail -n +1 -f --pid="$RUNNER_PID" "$T/console.log" 2>/dev/null | sed -u 's/\r$//' &
     wait "$RUNNER_PID" || rc=$?
     RUNNER_PID=
     wait || true
