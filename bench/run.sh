@@ -14,6 +14,8 @@
 #   tpmproxyd-tcti  tpmproxyd through libtss2-tcti-proxy
 #   tpmproxyd-raw   tpmproxyd through a raw socket client (command bytes)
 #   tpm2-abrmd      on a private session D-Bus (--session --allow-root)
+#   tpmproxyd-alt   with BENCH_ALT_TPMPROXYD=PATH, another tpmproxyd build
+#                   (a patched one) through tcti-proxy, beside this one
 #   kernel-tpmrm    /dev/tpmrm0 versus tpmproxyd on /dev/tpm0 in one guest:
 #                   not measured, it needs the VM harness of issue #8
 # Both daemons run for the whole benchmark, in front of the same swtpm
@@ -32,18 +34,22 @@
 # B C D ...) so that a noisy neighbour hits all of them; the report gives
 # medians. No assertion on times: this is a measurement, not a test.
 #
-# Writes bench/RESULTS.md and bench/RESULTS.png in the source tree
-# (BENCH_RESULTS=path.md overrides both, the plot beside it as path.png).
-# Environment: BENCH_SECONDS (1, measured phase per round), BENCH_ROUNDS
-# (3), BENCH_CONTENDERS, BENCH_CELLS ("workload:clients ..."), BENCH_KEEP=1
-# keeps the work directory (raw lines, captures, logs).
+# Writes bench/RESULTS.md, bench/RESULTS.png and the raw lines the report
+# is made from, bench/RESULTS.raw.txt, in the source tree (BENCH_RESULTS=
+# path.md puts all three beside path.md). Environment: BENCH_SECONDS (0.6,
+# measured phase per round), BENCH_ROUNDS (5: short rounds, many of them,
+# so that a median rides out a busy neighbour), BENCH_CONTENDERS,
+# BENCH_CELLS ("workload:clients ..."), BENCH_ALT_TPMPROXYD, BENCH_KEEP=1
+# keeps the work directory (captures, logs).
 set -euo pipefail
 top_builddir=${top_builddir:-$(pwd)}
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
 prog=${0##*/}
-seconds=${BENCH_SECONDS:-1}
-rounds=${BENCH_ROUNDS:-3}
+seconds=${BENCH_SECONDS:-0.6}
+rounds=${BENCH_ROUNDS:-5}
 contenders=${BENCH_CONTENDERS:-direct relay tpmproxyd-tcti tpmproxyd-raw tpm2-abrmd}
+alt_tpmproxyd=${BENCH_ALT_TPMPROXYD:-}
+[[ -z $alt_tpmproxyd ]] || contenders+=" tpmproxyd-alt"
 cells=${BENCH_CELLS:-getrandom:1 getrandom:8 getrandom:32 sign:1 sign:8 \
 sign:32 sign-hmac:1 sign-hmac:8 sign-hmac:32 sign-own:1 sign-own:8 \
 sign-own:32 churn:1 churn:8 idle:256 idle:1024}
@@ -95,6 +101,28 @@ record() {
 	echo "$*" >>"$raw"
 }
 
+# Start tpmproxyd binary $1 as contender $2 (socket $T/$2.sock, capture
+# $T/$2.pcap); prints its pid.
+start_tpmproxyd() {
+	local bin=$1 name=$2
+	cat >"$T/$name.conf" <<EOF
+# Quotas count per socket here (no pods): room for every workload.
+[daemon]
+tcti = pcap:$swtpm_tcti
+[socket "bench"]
+path = $T/$name.sock
+max-connections = 4096
+max-objects = 1024
+max-sessions = 1024
+EOF
+	TCTI_PCAP_FILE=$T/$name.pcap "$bin" --config "$T/$name.conf" \
+		--pid-file "$T/$name.pid" --log-level warning 2>"$T/$name.log" ||
+		{ cat "$T/$name.log" >&2; die "$bin did not start"; }
+	wait_for "[[ -s $T/$name.pid && -S $T/$name.sock ]]" 100 ||
+		die "$bin did not create $T/$name.sock"
+	cat "$T/$name.pid"
+}
+
 # Start swtpm, the persistent key, and the daemons in front of it.
 start_all() {
 	local why
@@ -102,25 +130,14 @@ start_all() {
 	swtpm_pid=$(cat "$T/swtpm/swtpm.pid")
 	"$loadgen" -T "$swtpm_tcti" -w provision -k "$key_handle" ||
 		die "cannot make the persistent key"
-	cat >"$T/tpmproxy.conf" <<EOF
-# Quotas count per socket here (no pods): room for every workload.
-[daemon]
-tcti = pcap:$swtpm_tcti
-[socket "bench"]
-path = $T/tpm.sock
-max-connections = 4096
-max-objects = 1024
-max-sessions = 1024
-EOF
-	if [[ " $contenders " == *" tpmproxyd-"* ]]; then
-		TCTI_PCAP_FILE=$T/tpmproxyd.pcap "$tpmproxyd" \
-			--config "$T/tpmproxy.conf" --pid-file "$T/tpmproxyd.pid" \
-			--log-level warning 2>"$T/tpmproxyd.log" ||
-			{ cat "$T/tpmproxyd.log" >&2; die "tpmproxyd did not start"; }
-		wait_for "[[ -s $T/tpmproxyd.pid && -S $T/tpm.sock ]]" 100 ||
-			die "tpmproxyd did not create $T/tpm.sock"
-		proxy_pid=$(cat "$T/tpmproxyd.pid")
+	if [[ " $contenders " == *" tpmproxyd-tcti "* ||
+		" $contenders " == *" tpmproxyd-raw "* ]]; then
+		proxy_pid=$(start_tpmproxyd "$tpmproxyd" tpmproxyd)
 		daemon_pids+=("$proxy_pid")
+	fi
+	if [[ -n $alt_tpmproxyd ]]; then
+		alt_pid=$(start_tpmproxyd "$alt_tpmproxyd" alt)
+		daemon_pids+=("$alt_pid")
 	fi
 	if [[ " $contenders " == *" relay "* ]]; then
 		TCTI_PCAP_FILE=$T/relay.pcap "$relay" -T "pcap:$swtpm_tcti" \
@@ -168,11 +185,14 @@ contender_args() {
 		args=(-T "proxy:$T/relay.sock" -R "$relay_pid")
 		pcap=$T/relay.pcap ;;
 	tpmproxyd-tcti)
-		args=(-T "proxy:$T/tpm.sock" -R "$proxy_pid")
+		args=(-T "proxy:$T/tpmproxyd.sock" -R "$proxy_pid")
 		pcap=$T/tpmproxyd.pcap ;;
 	tpmproxyd-raw)
-		args=(-S "$T/tpm.sock" -R "$proxy_pid")
+		args=(-S "$T/tpmproxyd.sock" -R "$proxy_pid")
 		pcap=$T/tpmproxyd.pcap ;;
+	tpmproxyd-alt)
+		args=(-T "proxy:$T/alt.sock" -R "$alt_pid")
+		pcap=$T/alt.pcap ;;
 	tpm2-abrmd)
 		args=(-T "tabrmd:bus_type=session" -R "$abrmd_pid")
 		pcap=$T/abrmd.pcap ;;
@@ -231,6 +251,8 @@ describe_run() {
 	record "meta swtpm=$(version swtpm --version)"
 	record "meta tpm2-abrmd=$(version tpm2-abrmd --version)"
 	record "meta tpmproxyd=$("$tpmproxyd" --version) (source tree $(git -C "$top_srcdir" describe --always --dirty 2>/dev/null || echo "not a git checkout"))"
+	[[ -z $alt_tpmproxyd ]] ||
+		record "meta tpmproxyd-alt=$("$alt_tpmproxyd" --version) ($alt_tpmproxyd)"
 	record "meta tpm2-tss=$(pkg-config --modversion tss2-esys 2>/dev/null || echo unknown)"
 	record "meta seconds=$seconds"
 	record "meta rounds=$rounds"
