@@ -28,10 +28,11 @@ bench_relay_LDADD = $(TSS2_TCTILDR_LIBS) $(TSS2_RC_LIBS)
 EXTRA_DIST += bench/run.sh bench/report.py bench/benchlib.sh \
 	bench/getrandom-latency.sh bench/rm-commands.sh bench/count-pcap.py
 
-# Every contender (direct swtpm, tpmproxyd through tcti-proxy and through a
-# raw socket, tpm2-abrmd) on every workload in one run; writes
-# bench/RESULTS.md and bench/RESULTS.png in the source tree (BENCH_RESULTS
-# overrides the path). About 6 minutes; see bench/run.sh for the knobs.
+# Every contender (direct swtpm, a minimal relay, tpmproxyd through
+# tcti-proxy and through a raw socket, tpm2-abrmd) on every workload in one
+# run; writes bench/RESULTS.md, .png and .raw.txt in the source tree
+# (BENCH_RESULTS overrides the path). About 3.5 minutes; see bench/run.sh
+# for the knobs and docs/benchmarks.md for what the figures mean.
 bench: all
 	top_builddir=$(abs_top_builddir) top_srcdir=$(abs_top_srcdir) \
 	$(srcdir)/bench/run.sh
