@@ -11,15 +11,19 @@ command is logged in Transmit before it goes to the child TCTI, a response
 only when the child received it successfully.
 
 --from/--to restrict the count to blocks that start at a file offset in
-[FROM, TO) -- e.g. the pcap_start/pcap_end sizes signload samples at the
-start and end of its measured phase. Offsets must be block boundaries (file
-sizes sampled while nothing is being written are).
+[FROM, TO) -- e.g. the pcap_start/pcap_end sizes signload and loadgen
+sample at the start and end of their measured phase. Offsets must be block
+boundaries (file sizes sampled while nothing is being written are). The
+capture's first section header and interfaces apply from FROM on, and
+parsing starts there: a capture of a whole benchmark run is large, and it
+is counted once per measured phase.
 
 Prints one line of key=value pairs: commands, responses, and the commands
 per command code (by TPM 2.0 name where known), or JSON with --json.
 """
 import argparse
 import json
+import mmap
 import struct
 import sys
 
@@ -65,8 +69,30 @@ def tcp_payload(packet, linktype):
     return src, dst, tcp[doff:]
 
 
-def frames(data):
-    """Yield (offset, direction, tpm_bytes) for every TPM frame in a capture.
+def prelude(data):
+    """(endian, linktypes, offset) after the first section's header and
+    interface blocks, i.e. at its first packet."""
+    off, endian, linktypes = 0, "<", []
+    while off + 12 <= len(data):
+        btype = struct.unpack_from(endian + "I", data, off)[0]
+        if btype == SHB:
+            if data[off + 8:off + 12] == struct.pack(">I", BYTE_ORDER_MAGIC):
+                endian = ">"
+        elif btype != IDB:
+            break
+        blen = struct.unpack_from(endian + "I", data, off + 4)[0]
+        if blen < 12 or blen % 4 or off + blen > len(data):
+            break
+        if btype == IDB:
+            linktypes.append(struct.unpack_from(
+                endian + "H", data, off + 8)[0])
+        off += blen
+    return endian, linktypes, off
+
+
+def frames(data, start=0):
+    """Yield (offset, direction, tpm_bytes) for every TPM frame in a capture,
+    from the block at offset start on.
 
     direction is "cmd" (host -> TPM) or "rsp" (TPM -> host)."""
     if len(data) >= 4 and struct.unpack_from("<I", data, 0)[0] in (
@@ -74,6 +100,9 @@ def frames(data):
         yield from classic_frames(data)
         return
     off, endian, linktypes = 0, "<", []
+    if start > 0:
+        endian, linktypes, first = prelude(data)
+        off = max(start, first)
     while off + 12 <= len(data):
         btype = struct.unpack_from(endian + "I", data, off)[0]
         if btype == SHB:
@@ -134,8 +163,10 @@ def classify(src, dst, payload):
 
 def count(data, start=0, end=None):
     result = {"commands": 0, "responses": 0, "by_code": {}}
-    for off, direction, payload in frames(data):
-        if off < start or (end is not None and off >= end):
+    for off, direction, payload in frames(data, start):
+        if end is not None and off >= end:
+            break
+        if off < start:
             continue
         if direction == "cmd":
             result["commands"] += 1
@@ -161,7 +192,10 @@ def main():
     args = ap.parse_args()
     try:
         with open(args.pcap, "rb") as f:
-            data = f.read()
+            try:
+                data = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+            except ValueError:  # an empty file cannot be mapped
+                data = b""
         result = count(data, args.start, args.end)
     except (OSError, PcapError) as e:
         print("count-pcap: %s: %s" % (args.pcap, e), file=sys.stderr)

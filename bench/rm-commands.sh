@@ -36,37 +36,19 @@ T=$(mktemp -d)
 swtpm_dirs=()
 daemon_pids=()
 
-# Stop what this run started, by pid: daemons first, then their swtpm.
-stop_pid() {
-	local pid=$1 i
-	kill -TERM "$pid" 2>/dev/null || return 0
-	for (( i = 0; i < 100; i++ )); do
-		kill -0 "$pid" 2>/dev/null || return 0
-		sleep 0.1
-	done
-	kill -KILL "$pid" 2>/dev/null || true
-}
+# shellcheck source=bench/benchlib.sh
+. "$top_srcdir/bench/benchlib.sh"
+
+# Stop what this run started: daemons first, then their swtpm.
 cleanup() {
-	local pid d
-	for pid in "${daemon_pids[@]}"; do
-		stop_pid "$pid"
-	done
+	local d
+	stop_daemons
 	for d in "${swtpm_dirs[@]}"; do
 		"$swtpm_ci/swtpm-stop" "$d" >/dev/null 2>&1 || true
 	done
 	rm -rf "$T"
 }
 trap cleanup EXIT
-
-die() {
-	echo "$prog: error: $*" >&2
-	exit 1
-}
-
-have_lib() {
-	ldconfig -p 2>/dev/null | grep -q "$1" ||
-		[[ -e /usr/lib/x86_64-linux-gnu/$1 || -e /usr/lib/$1 ]]
-}
 
 [[ -x $signload ]] || die "$signload not built; run make first"
 command -v python3 >/dev/null || die "python3 is needed to count the capture"
@@ -83,26 +65,9 @@ missing() {
 	tpmproxyd)
 		[[ -x $tpmproxyd ]] || echo "tpmproxyd not built ($tpmproxyd)"
 		;;
-	tpm2-abrmd)
-		command -v tpm2-abrmd >/dev/null ||
-			{ echo "package tpm2-abrmd not installed"; return; }
-		have_lib libtss2-tcti-tabrmd.so.0 ||
-			{ echo "package libtss2-tcti-tabrmd0 not installed"; return; }
-		command -v dbus-daemon >/dev/null && command -v dbus-send >/dev/null ||
-			echo "package dbus not installed"
-		;;
+	tpm2-abrmd) abrmd_missing ;;
 	*) echo "unknown contender" ;;
 	esac
-}
-
-# Wait until $1 (a command) succeeds, at most $2 tenths of a second.
-wait_for() {
-	local i
-	for (( i = 0; i < $2; i++ )); do
-		eval "$1" >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	return 1
 }
 
 # Start the contender $1 on capture $3 in run directory $2, in front of a
@@ -128,27 +93,10 @@ start_contender() {
 		client_tcti="proxy:$dir/tpm.sock"
 		;;
 	tpm2-abrmd)
-		dbus-daemon --session --fork --print-address=3 --print-pid=4 \
-			3>"$dir/bus.addr" 4>"$dir/bus.pid"
-		daemon_pids+=("$(cat "$dir/bus.pid")")
-		DBUS_SESSION_BUS_ADDRESS=$(head -n1 "$dir/bus.addr")
-		export DBUS_SESSION_BUS_ADDRESS
-		TCTI_PCAP_FILE=$pcap tpm2-abrmd --session --allow-root \
-			--tcti="pcap:$tcti" >"$dir/daemon.log" 2>&1 &
-		daemon_pids=("$!" "${daemon_pids[@]}")
-		wait_for "dbus-send --session --print-reply \
-			--dest=org.freedesktop.DBus /org/freedesktop/DBus \
-			org.freedesktop.DBus.NameHasOwner \
-			string:com.intel.tss2.Tabrmd | grep -q 'boolean true'" 100 ||
-			{ cat "$dir/daemon.log" >&2; die "tpm2-abrmd did not start"; }
+		start_abrmd "$dir" "$pcap" "$tcti"
 		client_tcti="tabrmd:bus_type=session"
 		;;
 	esac
-}
-
-# The value of key $1 in the key=value line $2.
-field() {
-	sed -n "s/.* $1=\\([^ ]*\\).*/\\1/p" <<<" $2"
 }
 
 rows=()
@@ -199,19 +147,12 @@ for name in $contenders; do
 | $(field ops_s "$line") | $(field p50_us "$line") | $(field p99_us "$line") \
 | $(field by_code "$counted" | sed 's/,/, /g') |")
 		# Tear this contender down before the next one starts.
-		for pid in "${daemon_pids[@]}"; do
-			stop_pid "$pid"
-		done
-		daemon_pids=()
+		stop_daemons
 		"$swtpm_ci/swtpm-stop" "$dir/swtpm" >/dev/null 2>&1 || true
 		unset DBUS_SESSION_BUS_ADDRESS
 	done
 done
 
-version() {
-	command -v "$1" >/dev/null || { echo "not installed"; return; }
-	"$@" 2>&1 | head -n1
-}
 table=$(
 	echo "| contender | clients | client cmds | TPM cmds | TPM cmds per client cmd | failures | ops/s | p50 µs | p99 µs | TPM cmds by code |"
 	echo "|---|---:|---:|---:|---:|---|---:|---:|---:|---|"
