@@ -14,6 +14,9 @@ BUILD_PACKAGES=(build-essential autoconf automake libtool pkg-config
 TEST_PACKAGES=(swtpm swtpm-tools tpm2-tools python3 python3-tpm2-pytss
 	socat clang libclang-rt-14-dev valgrind mandoc procps yamllint
 	python3-yaml qemu-system-x86 linux-image-amd64 busybox-static)
+# Only `./dev.sh bench`: the contenders and the plot.
+BENCH_PACKAGES=(tpm2-abrmd libtss2-tcti-tabrmd0 dbus libtss2-tcti-pcap0
+	gnuplot-nox)
 # kubectl renders the Kubernetes manifests offline; Debian's comes with
 # kubernetes-client, which conflicts with a kubectl installed otherwise.
 command -v kubectl >/dev/null 2>&1 || TEST_PACKAGES+=(kubernetes-client)
@@ -28,6 +31,8 @@ usage: ./dev.sh COMMAND
           (unit, integration against swtpm, fuzz smoke runs, man lint,
           Kubernetes manifests), make distcheck, then make check-vm
           (Debian's kernel under QEMU driving a vTPM's /dev/tpm0)
+  bench   install packages (tpm2-abrmd too), build without sanitizers and
+          run every contender side by side: bench/RESULTS.md and .png
   deps    only install the Debian packages
   build   only build (into \$TPMPROXY_BUILD, default ./_build)
 USAGE
@@ -45,10 +50,10 @@ as_root() {
 	fi
 }
 
-# Install the packages that are not installed yet.
+# Install the packages that are not installed yet (and those named).
 deps() {
 	local missing=() p
-	for p in "${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}"; do
+	for p in "${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}" "$@"; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
 			grep -q "install ok installed" || missing+=("$p")
 	done
@@ -104,6 +109,11 @@ test)
 	make -C "$build" check-vm
 	summary "$build/test-suite.log"
 	echo "check-vm: tpmproxyd on a kernel /dev/tpm0 passed (or skipped, as said above)"
+	;;
+bench)
+	deps "${BENCH_PACKAGES[@]}"
+	build
+	make -C "$build" bench
 	;;
 deps) deps ;;
 build) deps; build ;;
