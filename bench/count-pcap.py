@@ -11,8 +11,8 @@ command is logged in Transmit before it goes to the child TCTI, a response
 only when the child received it successfully.
 
 --from/--to restrict the count to blocks that start at a file offset in
-[FROM, TO) -- e.g. the pcap_start/pcap_end sizes signload and loadgen
-sample at the start and end of their measured phase. Offsets must be block
+[FROM, TO) -- e.g. the pcap_start/pcap_end sizes that loadgen
+samples at the start and end of its measured phase. Offsets must be block
 boundaries (file sizes sampled while nothing is being written are). The
 capture's first section header and interfaces apply from FROM on, and
 parsing starts there: a capture of a whole benchmark run is large, and it
