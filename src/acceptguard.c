@@ -35,6 +35,15 @@ struct accept_guard {
 	unsigned long pauses; /* since the last log line */
 };
 
+/* Whether a failed accept() ran out of descriptors or memory: the
+ * pending connection stays in the backlog, so retrying at once spins. */
+bool
+accept_error_is_exhaustion(int err)
+{
+	return err == EMFILE || err == ENFILE || err == ENOBUFS ||
+	    err == ENOMEM;
+}
+
 /* A second has passed: accept again. */
 static void
 accept_guard_resume_cb(evutil_socket_t fd, short what, void *arg)
@@ -61,7 +70,7 @@ accept_guard_error_cb(struct evconnlistener *evl, void *arg)
 	}
 	if (g == NULL)
 		return;
-	if (err != EMFILE && err != ENFILE && err != ENOBUFS && err != ENOMEM) {
+	if (!accept_error_is_exhaustion(err)) {
 		log_warnx("%s: accept: %s", g->what, strerror(err));
 		return;
 	}

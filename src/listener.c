@@ -29,6 +29,7 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 
+#include "acceptguard.h"
 #include "config.h"
 #include "conn.h"
 #include "daemon.h"
@@ -163,7 +164,7 @@ listener_error_cb(struct evconnlistener *evl, void *arg)
 	int err = EVUTIL_SOCKET_ERROR();
 
 	log_warn("accept on %s", l->path);
-	if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM)
+	if (accept_error_is_exhaustion(err))
 		listener_pause(l);
 }
 
