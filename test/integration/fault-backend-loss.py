@@ -45,7 +45,6 @@ sys.dont_write_bytecode = True
 
 import argparse  # noqa: E402
 import os  # noqa: E402
-import random  # noqa: E402
 import re  # noqa: E402
 import signal  # noqa: E402
 import socket  # noqa: E402
@@ -54,7 +53,8 @@ import threading  # noqa: E402
 import time  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from pollib import CC, Tap, TapServer, ccname, parse_tcti, wait_for  # noqa: E402
+from pollib import (  # noqa: E402
+    CC, Tap, TapServer, ccname, listen_port_pair, parse_tcti, wait_for)
 from rmlib import (  # noqa: E402
     HR_LOADED_SESSION, HR_SAVED_SESSION, HR_TRANSIENT, RC_FLUSH_NOT_OWNED, RC_HANDLE_H1,
     RC_HANDLE_S1, RC_LOAD_NOT_OWNED, RM_LAYER, Conn, Failure, PW, check_list, context_load,
@@ -111,23 +111,13 @@ class Relay(TapServer):
 
     def listen(self):
         for _ in range(200):
-            port = self.listen_port or 20000 + random.randrange(6000) * 2
-            socks = []
-            try:
-                for p in (port, port + 1):
-                    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-                    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-                    socks.append(s)
-                    s.bind(("127.0.0.1", p))
-                    s.listen(64)
-            except OSError:
-                for s in socks:
-                    s.close()
+            pair = listen_port_pair(self.listen_port)
+            if pair is None:
                 if self.listen_port:
                     time.sleep(0.05)
                 continue
-            self.listen_port, self.socks = port, socks
-            for offset, s in enumerate(socks):
+            self.listen_port, self.socks = pair
+            for offset, s in enumerate(self.socks):
                 threading.Thread(target=self.accept_loop, args=(s, offset),
                                  daemon=True).start()
             self.state("open")

@@ -45,7 +45,8 @@ from rmlib import (  # noqa: E402
     PCR0_SHA256, PW, RH_NULL, RH_OWNER, RM_LAYER, Conn, Failure, Mismatches, b2, context_load,
     context_save, create_primary, ecc_signing_template, expect_rc, flush, get_random,
     hash_sequence_start, key, must, policy_get_digest, policy_pcr, policy_secret, rcstr,
-    read_public, session, sign, sign_and_verify, start_session, u8, u16, u32, verify_signature)
+    read_public, run_scenario, session, sign, sign_and_verify, start_session, u8, u16, u32,
+    verify_signature)
 
 WAIT = float(os.environ.get("TPMPROXY_TEST_WAIT", "30"))
 
@@ -187,24 +188,36 @@ class TapServer:
             threading.Thread(target=self.pump, args=(up, client), daemon=True).start()
 
 
+def listen_port_pair(port=None):
+    """Listening sockets on loopback port and port + 1 (swtpm's command and
+    control ports): (port, [sock, sock]), or None if one is taken. A random
+    even port when port is None."""
+    if port is None:
+        port = 20000 + random.randrange(6000) * 2
+    socks = []
+    try:
+        for p in (port, port + 1):
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            socks.append(s)
+            s.bind(("127.0.0.1", p))
+            s.listen(64)
+    except OSError:
+        for s in socks:
+            s.close()
+        return None
+    return port, socks
+
+
 def sc_tap(args):
     tap = TapServer(parse_tcti(args.upstream), args.tap_log)
     for _ in range(200):
-        port = 20000 + random.randrange(6000) * 2
-        socks = []
-        try:
-            for p in (port, port + 1):
-                s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-                s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-                socks.append(s)
-                s.bind(("127.0.0.1", p))
-                s.listen(64)
+        pair = listen_port_pair()
+        if pair is not None:
             break
-        except OSError:
-            for s in socks:
-                s.close()
     else:
         raise Failure("no free port pair for the tap")
+    port, socks = pair
     threading.Thread(target=tap.serve, args=(socks[1], 1, False), daemon=True).start()
     tmp = args.ready + ".tmp"
     with open(tmp, "w") as f:
@@ -1553,18 +1566,6 @@ def wait_for(what, cond, timeout=WAIT):
             raise Failure(f"{what} (waited {timeout:.0f}s)")
         time.sleep(0.05)
 
-
-def run_scenario(prog, scenarios, args):
-    """Run scenarios[args.scenario]: 0, or 1 with the reason on stderr."""
-    try:
-        scenarios[args.scenario](args)
-    except Failure as e:
-        print(f"{prog}: {args.scenario}: {e}", file=sys.stderr)
-        return 1
-    except OSError as e:
-        print(f"{prog}: {args.scenario}: {type(e).__name__}: {e}", file=sys.stderr)
-        return 1
-    return 0
 
 
 def log_size(args):

@@ -1150,6 +1150,19 @@ SCENARIOS = {
 }
 
 
+def run_scenario(prog, scenarios, args):
+    """Run scenarios[args.scenario]: 0, or 1 with the reason on stderr."""
+    try:
+        scenarios[args.scenario](args)
+    except Failure as e:
+        print(f"{prog}: {args.scenario}: {e}", file=sys.stderr)
+        return 1
+    except OSError as e:
+        print(f"{prog}: {args.scenario}: {type(e).__name__}: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def main(argv):
     if len(argv) == 2 and argv[1] == "--list":
         print("\n".join(SCENARIOS))
@@ -1160,15 +1173,7 @@ def main(argv):
     ap.add_argument("--sock2")
     ap.add_argument("--count", type=int)
     args = ap.parse_args(argv[1:])
-    try:
-        SCENARIOS[args.scenario](args)
-    except Failure as e:
-        print(f"rmlib: {args.scenario}: {e}", file=sys.stderr)
-        return 1
-    except OSError as e:
-        print(f"rmlib: {args.scenario}: {e}", file=sys.stderr)
-        return 1
-    return 0
+    return run_scenario("rmlib", SCENARIOS, args)
 
 
 if __name__ == "__main__":
