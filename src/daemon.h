@@ -8,6 +8,7 @@
 #include <sys/queue.h>
 #include <sys/time.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "options.h"
 
@@ -59,6 +60,14 @@ struct daemon {
 	uid_t run_uid;
 	gid_t run_gid;
 };
+
+/* Whether the daemon becomes another user once set up: what it creates
+ * before then and must change later is given to that user. */
+static inline bool
+daemon_switches_user(const struct daemon *d)
+{
+	return d->run_uid != geteuid() || d->run_gid != getegid();
+}
 
 /* Milliseconds as a timeval, for libevent timers. */
 static inline struct timeval

@@ -186,7 +186,7 @@ listener_make_parent(const struct daemon *d, const char *path)
 	*slash = '\0';
 	if (mkdir(dir, 0755) != 0)
 		return errno == EEXIST ? 0 : -errno;
-	if ((d->run_uid != geteuid() || d->run_gid != getegid()) &&
+	if (daemon_switches_user(d) &&
 	    chown(dir, d->run_uid, d->run_gid) != 0)
 		return -errno;
 	return 0;

@@ -241,7 +241,7 @@ main_open_audit(struct daemon *d)
 	if ((r = audit_open(path, &d->audit)) != 0)
 		fatalx("cannot open the audit log %s: %s", path, strerror(-r));
 	/* The user we become appends to it, and reopens it on SIGHUP. */
-	if ((d->run_uid != geteuid() || d->run_gid != getegid()) &&
+	if (daemon_switches_user(d) &&
 	    chown(path, d->run_uid, d->run_gid) != 0)
 		fatal("cannot give the audit log %s to uid %ld", path,
 		    (long)d->run_uid);
