@@ -8,8 +8,8 @@
 # socket "slow" has partial-timeout 1s):
 #   - data socket: simulator codes other than send-command (platform codes,
 #     undefined ones, 0x00ffffff, 0x12345678, 0xffffffff), a length that
-#     lies (10 or 11 for a 12-byte command, 13 or 20 with padding, 0, 0
-#     followed by a command, 5, 9, 0x80000000, 0xffffffff, 65536, 4097 for
+#     lies (10 or 11 for a 12-byte command, 13 or 20 with padding, 0,
+#     5, 9, 0x80000000, 0xffffffff, 65536, 4097 for
 #     a 4097-byte command, a command whose own size field is 0xffffffff),
 #     localities 1-4, 0x80, 0xff: each gets a TPM error response (framed or
 #     bare) or a close, and none reaches the TPM; a framed TPM2_Shutdown

@@ -4,7 +4,7 @@
 #
 # Proves (a relay in front of swtpm logs every command that reaches the TPM;
 # the daemon's own count of TPM commands too):
-#   - SOCK.ctrl exists with SOCK's owner, group and mode;
+#   - SOCK.ctrl exists with SOCK's owner, group and mode (0666 configured);
 #   - a raw client holds a loaded key, has extended PCR 16 and read the
 #     TPM's resetCount/restartCount; then, from another process, every
 #     MS-simulator platform command (power on/off, phys-pres on/off, hash
@@ -38,7 +38,7 @@ set -euo pipefail
 require_tools tpm2_getrandom tpm2_createprimary tpm2_create tpm2_load tpm2_sign \
     tpm2_verifysignature
 ops_require_ctl
-sim_setup
+sim_setup "mode = 0666"
 sim_same_owner_mode
 
 step "tpm2_createprimary (swtpm:)" \
