@@ -24,6 +24,7 @@ struct event_base;
 struct identity_table;
 struct listener;
 struct policy;
+struct procown_table;
 struct resmgr;
 struct worker;
 
@@ -39,6 +40,7 @@ struct daemon {
 	struct worker *worker;
 	struct listener_list listeners;
 	struct conn_table *conns;
+	struct procown_table *procs;   /* processes owning TPM resources */
 	struct identity_table *identities;
 	uint32_t max_command_size;
 	uint32_t max_response_size;

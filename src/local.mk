@@ -14,6 +14,7 @@ TPMPROXYD_CORE = \
 	src/control.c src/control.h \
 	src/acceptguard.c src/acceptguard.h \
 	src/procstat.c src/procstat.h \
+	src/procown.c src/procown.h \
 	src/daemon.h \
 	src/frame.c src/frame.h \
 	src/identity.c src/identity.h \
@@ -29,6 +30,7 @@ TPMPROXYD_CORE = \
 	src/resmgr-commands.c src/resmgr-context.c src/resmgr-entries.c \
 	src/resmgr-quota.c \
 	src/sandbox.c src/sandbox.h \
+	src/simframe.c src/simframe.h \
 	src/fairq.c src/fairq.h \
 	src/stats.c src/stats.h \
 	src/tpmcmd.c src/tpmcmd.h \

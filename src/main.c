@@ -31,6 +31,7 @@
 #include "metrics.h"
 #include "options.h"
 #include "policy.h"
+#include "procown.h"
 #include "resmgr.h"
 #include "sandbox.h"
 #include "stats.h"
@@ -447,6 +448,7 @@ main_start(struct daemon *d)
 		fatalx("libevent has no pthreads support");
 	d->base = event_base_new();
 	if (d->base == NULL || conn_table_new(d) != 0 ||
+	    procown_table_new(d) != 0 ||
 	    identity_table_new(&d->identities) != 0)
 		fatalx("cannot create the event loop");
 	TAILQ_INIT(&d->listeners);
@@ -490,6 +492,7 @@ main_teardown(struct daemon *d)
 		event_free(d->ev_signals[i]);
 	event_free(d->ev_grace);
 	conn_table_free(d);
+	procown_table_free(d);
 	stats_free(d->stats);
 	if (d->audit != NULL) {
 		main_audit_event(d, "stop", NULL);

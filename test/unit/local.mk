@@ -134,3 +134,13 @@ test_unit_test_identity_CFLAGS = $(UNIT_CFLAGS)
 test_unit_test_identity_LDFLAGS = $(UNIT_LINK_FLAGS)
 test_unit_test_identity_LDADD = $(CMOCKA_LIBS)
 endif
+
+if UNIT
+check_PROGRAMS += test/unit/test-simframe
+TESTS += test/unit/test-simframe
+test_unit_test_simframe_SOURCES = test/unit/test-simframe.c \
+	src/simframe.c src/simframe.h src/frame.c src/frame.h
+test_unit_test_simframe_CFLAGS = $(UNIT_CFLAGS)
+test_unit_test_simframe_LDFLAGS = $(UNIT_LINK_FLAGS)
+test_unit_test_simframe_LDADD = $(CMOCKA_LIBS)
+endif
