@@ -29,6 +29,7 @@ TPMPROXYD_CORE = \
 	src/resmgr-commands.c src/resmgr-context.c src/resmgr-entries.c \
 	src/resmgr-quota.c \
 	src/sandbox.c src/sandbox.h \
+	src/simctrl.c src/simctrl.h \
 	src/fairq.c src/fairq.h \
 	src/stats.c src/stats.h \
 	src/tpmcmd.c src/tpmcmd.h \

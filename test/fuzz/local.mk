@@ -76,3 +76,14 @@ test/fuzz/fuzz-auditverify: $(FUZZ_AUDITVERIFY_INPUTS) \
 	$(CLANG) $(FUZZ_FLAGS) $(LIBCRYPTO_CFLAGS) $(TSS2_RC_CFLAGS) -o $@ \
 	$(FUZZ_AUDITVERIFY_INPUTS) $(LIBCRYPTO_LIBS) $(TSS2_RC_LIBS)
 endif
+
+# The simulator control channel SOCK.ctrl (src/simctrl.c).
+EXTRA_DIST += test/fuzz/fuzz-simctrl.c
+if HAVE_CLANG
+FUZZ_BINARIES += test/fuzz/fuzz-simctrl
+FUZZ_SIMCTRL_INPUTS = $(srcdir)/test/fuzz/fuzz-simctrl.c \
+	$(srcdir)/src/simctrl.c $(srcdir)/src/frame.c
+test/fuzz/fuzz-simctrl: $(FUZZ_SIMCTRL_INPUTS) $(srcdir)/src/simctrl.h config.h
+	$(AM_V_CC)$(MKDIR_P) test/fuzz && \
+	$(CLANG) $(FUZZ_FLAGS) -o $@ $(FUZZ_SIMCTRL_INPUTS)
+endif
