@@ -65,11 +65,11 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	uint8_t *copy, *buf;
-	size_t whole, bytewise;
+	size_t whole, bytewise, padded = size + SIMCTRL_INPUT_MAX;
 
 	/* An exact-size copy, so that ASan sees any read past the input. */
 	copy = malloc(size ? size : 1);
-	buf = malloc(SIMCTRL_INPUT_MAX + size + 1);
+	buf = malloc(SIMCTRL_INPUT_MAX + padded + 1);
 	if (copy == NULL || buf == NULL)
 		abort();
 	memcpy(copy, data, size);
@@ -78,7 +78,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* How the bytes arrive must not change what is answered. */
 	if (whole != bytewise)
 		abort();
-	free(buf);
 	free(copy);
+
+	/* A peer that goes on sending: with SIMCTRL_INPUT_MAX bytes
+	 * buffered, whatever they are, a command must be decided. */
+	copy = malloc(padded);
+	if (copy == NULL)
+		abort();
+	memcpy(copy, data, size);
+	memset(copy + size, 0xff, SIMCTRL_INPUT_MAX);
+	fuzz_connection(copy, padded, padded, buf);
+	free(copy);
+	free(buf);
 	return 0;
 }
