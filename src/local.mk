@@ -31,6 +31,7 @@ TPMPROXYD_CORE = \
 	src/resmgr-quota.c \
 	src/sandbox.c src/sandbox.h \
 	src/simframe.c src/simframe.h \
+	src/simctrl.c src/simctrl.h \
 	src/fairq.c src/fairq.h \
 	src/stats.c src/stats.h \
 	src/tpmcmd.c src/tpmcmd.h \

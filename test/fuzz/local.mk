@@ -98,3 +98,14 @@ test/fuzz/fuzz-procstat: $(FUZZ_PROCSTAT_INPUTS) $(srcdir)/src/procstat.h config
 	$(AM_V_CC)$(MKDIR_P) test/fuzz && \
 	$(CLANG) $(FUZZ_FLAGS) -o $@ $(FUZZ_PROCSTAT_INPUTS)
 endif
+
+# The simulator control channel SOCK.ctrl (src/simctrl.c).
+EXTRA_DIST += test/fuzz/fuzz-simctrl.c
+if HAVE_CLANG
+FUZZ_BINARIES += test/fuzz/fuzz-simctrl
+FUZZ_SIMCTRL_INPUTS = $(srcdir)/test/fuzz/fuzz-simctrl.c \
+	$(srcdir)/src/simctrl.c $(srcdir)/src/frame.c
+test/fuzz/fuzz-simctrl: $(FUZZ_SIMCTRL_INPUTS) $(srcdir)/src/simctrl.h config.h
+	$(AM_V_CC)$(MKDIR_P) test/fuzz && \
+	$(CLANG) $(FUZZ_FLAGS) -o $@ $(FUZZ_SIMCTRL_INPUTS)
+endif
