@@ -1025,6 +1025,9 @@ conn_list(const struct daemon *d, struct conn_info *out, size_t max)
 			struct conn_info *i = &out[n];
 
 			i->id = c->id;
+			i->owner = c->owner;
+			i->framing = c->framing == CONN_FRAMING_RAW ? "raw" :
+			    c->framing == CONN_FRAMING_SIM ? "simulator" : "-";
 			i->socket = c->socket_name;
 			i->pod = c->pod;
 			i->uid = (long)c->peer.uid;

@@ -12,6 +12,7 @@ TPMPROXYD_CORE = \
 	src/cmdattrs.c src/cmdattrs.h \
 	src/conn.c src/conn.h \
 	src/control.c src/control.h \
+	src/ctrlconn.c src/ctrlconn.h \
 	src/acceptguard.c src/acceptguard.h \
 	src/procstat.c src/procstat.h \
 	src/procown.c src/procown.h \

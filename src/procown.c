@@ -10,7 +10,7 @@
  * has closed. Exits are learnt from a pidfd (Linux 5.3) while few are
  * open, else from a sweep that looks at a bounded number of processes a
  * second: a pod that starts many processes cannot take the daemon's
- * descriptors. Everything here runs on the loop thread. */
+ * descriptors (nor can a pidfd take one of those kept for the daemon). Everything here runs on the loop thread. */
 #include "procown.h"
 
 #include <errno.h>
@@ -24,6 +24,7 @@
 
 #include <event2/event.h>
 
+#include "conn.h"
 #include "daemon.h"
 #include "identity.h"
 #include "log.h"
@@ -254,6 +255,11 @@ procown_watch(struct daemon *d, struct procown *p)
 #ifdef SYS_pidfd_open
 	if (t->pidfds < PROCOWN_MAX_PIDFDS)
 		p->pidfd = (int)syscall(SYS_pidfd_open, p->pid, 0);
+	if (p->pidfd >= conn_fd_ceiling(d)) {
+		/* Clients hold every descriptor below: keep the daemon's. */
+		close(p->pidfd);
+		p->pidfd = -1;
+	}
 	if (p->pidfd >= 0) {
 		/* Opened after the start time was read: a pid recycled in
 		 * between is seen here. */
