@@ -881,12 +881,14 @@ def sc_ctrl_flood(args):
             s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             s.connect(ctrl)
             # A non-zero first byte: a code no dialect has, so every
-            # connection is refused at once (a code below 32 could be a
-            # real command waiting for its payload).
+            # connection that sent a whole code is refused at once (a code
+            # below 32 could be a real command waiting for its payload).
+            vanishes = (done + i) % 4 == 3
+            size = rnd.randrange(1 if vanishes else 4, 65)
             data = bytes([rnd.randrange(1, 256)]) + bytes(
-                rnd.randrange(256) for _ in range(rnd.randrange(0, 64)))
+                rnd.randrange(256) for _ in range(size - 1))
             send_all(s, data)
-            if (done + i) % 4 == 3:
+            if vanishes:
                 s.close()          # a client that vanishes without reading
                 vanished += 1
                 continue
