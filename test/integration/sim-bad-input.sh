@@ -32,6 +32,9 @@
 #   - 1,000 connections sending SOCK.ctrl garbage, 50 at a time (a quarter
 #     vanishing without reading): every one closed by the daemon, none
 #     reaching the TPM;
+#   - a SOCK.ctrl peer that pipelines 128 MiB of POWER_ON and never reads
+#     the answers: the daemon stops reading or drops it, growing by at most
+#     64 MiB (it must not queue 4 bytes of answer per 4 bytes sent);
 # afterwards the daemon serves tpm2_getrandom over mssim:, swtpm: and
 # proxy:, its open descriptors (tpmproxyctl status open_fds) are back to
 # what they were before the abuse, it holds no object or session, exits 0
@@ -53,6 +56,7 @@ sim_step "bad frames on the data socket" bad-data
 sim_step "frames cut off (partial-timeout 1s)" partial --sock "$T/slow.sock" --timeout 1
 sim_step "garbage on SOCK.ctrl" bad-ctrl
 sim_step "1000 garbage connections to SOCK.ctrl" ctrl-flood --count 1000
+sim_step "a SOCK.ctrl peer that never reads" ctrl-noread --mib 128
 
 proc_running "$DAEMON_PID" || fail "tpmproxyd died"
 step "tpm2_getrandom (mssim:)" tpm2_getrandom -T "mssim:path=$SOCK" --hex 8

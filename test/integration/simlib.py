@@ -33,6 +33,8 @@ Waits are bounded by TPMPROXY_TEST_WAIT (they only detect hangs).
   bad-ctrl       garbage and huge HASH_DATA lengths on SOCK.ctrl
   ctrl-flood     --count N connections to SOCK.ctrl sending garbage, 50 at
                  a time; the daemon's descriptors come back
+  ctrl-noread    --mib N of POWER_ON to SOCK.ctrl from a peer that never
+                 reads: the daemon grows by at most 64 MiB
 """
 
 import sys
@@ -868,6 +870,45 @@ def sc_bad_ctrl(args):
           f"TPM, daemon RSS {rss0 >> 20} -> {rss >> 20} MiB")
 
 
+def sc_ctrl_noread(args):
+    """A SOCK.ctrl peer that sends commands without ever reading the
+    answers: the daemon must stop reading (or drop it) rather than queue
+    answers without bound."""
+    ctrl = args.sock + ".ctrl"
+    rss0 = daemon_status(args)["rss_bytes"]
+    total = args.mib << 20
+    s = connect(ctrl, "a control peer that never reads")
+    s.setblocking(False)
+    chunk = u32(MSSIM["power_on"]) * 16384       # 64 KiB of POWER_ON
+    sent, stopped = 0, "sent all"
+    sel = selectors.DefaultSelector()
+    sel.register(s, selectors.EVENT_WRITE)
+    while sent < total:
+        try:
+            sent += s.send(chunk)
+            continue
+        except BlockingIOError:
+            pass
+        except (BrokenPipeError, ConnectionResetError):
+            stopped = "closed by the daemon"
+            break
+        # Only decides when to stop pushing: both outcomes are judged by
+        # the daemon's memory below.
+        if not sel.select(1.0):
+            stopped = "the daemon stopped reading"
+            break
+    sel.close()
+    rss = daemon_status(args)["rss_bytes"]
+    s.close()
+    grew = (rss - rss0) >> 20
+    if grew > 64:
+        raise Failure(f"{sent >> 20} MiB of POWER_ON sent to SOCK.ctrl by a peer that never "
+                      f"reads ({stopped}): the daemon grew by {grew} MiB "
+                      f"({rss0 >> 20} -> {rss >> 20} MiB) queueing answers")
+    print(f"a control peer that never reads: {sent >> 20} MiB of POWER_ON sent ({stopped}), "
+          f"the daemon grew by {grew} MiB")
+
+
 def sc_ctrl_flood(args):
     ctrl = args.sock + ".ctrl"
     watch = Watch(args)
@@ -930,6 +971,7 @@ SCENARIOS = {
     "partial": sc_partial,
     "bad-ctrl": sc_bad_ctrl,
     "ctrl-flood": sc_ctrl_flood,
+    "ctrl-noread": sc_ctrl_noread,
 }
 
 
@@ -955,6 +997,7 @@ def main(argv):
     ap.add_argument("--max", type=int)
     ap.add_argument("--timeout", type=float, default=1.0)
     ap.add_argument("--count", type=int, default=1000)
+    ap.add_argument("--mib", type=int, default=128)
     args = ap.parse_args(argv[1:])
     return run_scenario("simlib", SCENARIOS, args)
 
