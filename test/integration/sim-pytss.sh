@@ -25,7 +25,14 @@
 #     and 2 objects and a session can be had again (its were freed);
 #   - a process killed with kill -9 while signing in a loop (3 times with
 #     tcti-swtpm, with no connection open most of the time, once with
-#     tcti-mssim) leaves nothing behind in the same way.
+#     tcti-mssim) leaves nothing behind in the same way;
+#   - 300 processes talking as tcti-swtpm own resources at once (more than
+#     the daemon watches with pidfds, 256): when the last two, holding the
+#     socket's 2 objects, exit while the others run, their keys are freed
+#     (the periodic sweep saw them go); once all exit the daemon's
+#     descriptors are back and it remembers no owner process.
+# After each client is gone the daemon (tpmproxyctl status) holds no object,
+# session, control connection or owner process.
 # Afterwards tpmproxyd exits 0 on SIGTERM and swtpm holds no handles.
 # shellcheck disable=SC2119 # require_tools takes optional arguments
 set -euo pipefail
@@ -132,4 +139,5 @@ for r in 1 2 3; do
     kill_round swtpm "$r"
 done
 kill_round mssim 1
+sim_step "300 owner processes at once, more than get a pidfd" many-owners --count 300
 sim_finish

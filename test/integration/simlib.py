@@ -19,6 +19,9 @@ Waits are bounded by TPMPROXY_TEST_WAIT (they only detect hangs).
                  socket's quota (max-objects, max-sessions) is used up by
                  someone else (full), or, within the wait, N objects and
                  N sessions can be had again (free)
+  many-owners    --count N processes talking as tcti-swtpm own resources at
+                 once, more than get a pidfd; two of them hold the socket's
+                 2 objects, exit, and their keys are freed
   audit-connects --pid P --min N [--max N]: the audit log shows between N
                  and N connections of process P (waits for --min)
   control        a raw client holds a key and PCR 16; every MS-simulator
@@ -53,7 +56,7 @@ import time  # noqa: E402
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from exhaustlib import ctl_json  # noqa: E402
 from pollib import (  # noqa: E402
-    CC, RC_OBJECT_QUOTA, RC_SESSION_QUOTA, WAIT, Tap, call, pcr_extend, read_clock)
+    CC, RC_OBJECT_QUOTA, RC_SESSION_QUOTA, WAIT, Child, Tap, call, pcr_extend, read_clock)
 from rmlib import (  # noqa: E402
     ALG_SHA256, HR_LOADED_SESSION, HR_TRANSIENT, RM_LAYER, Conn, Failure,
     context_save, create_primary, flush, get_random, handles, must, policy_get_digest,
@@ -395,6 +398,65 @@ def sc_quota_probe(args):
         time.sleep(0.1)
     print(f"{args.objects} objects and {args.sessions} sessions to be had again "
           f"(attempt {tries}): the owner's were freed")
+
+
+# ---- scenario: many-owners -----------------------------------------------------------------
+
+def owner_child(ctl, path, hold):
+    """A process talking as tcti-swtpm: one command makes it an owner; a
+    holder also keeps a key. Then it waits to be told to exit."""
+    c = PerCommandConn(path, ctl.label)
+    must(get_random(c), f"{ctl.label}: GetRandom")
+    if hold:
+        must(create_primary(c), f"{ctl.label}: CreatePrimary")
+    ctl.say("ready")
+    ctl.hear("go")
+
+
+def sc_many_owners(args):
+    """--count processes own resources at once, more than the daemon
+    watches with pidfds (256): the last two each hold a key (the socket's
+    max-objects = 2); once they exit (the others still running), their
+    keys are freed: the sweep finds exits that no pidfd reports."""
+    fds0 = daemon_status(args)["open_fds"]
+    children = []
+    try:
+        for i in range(args.count):
+            hold = i >= args.count - 2
+            ch = Child(f"owner {i + 1}", owner_child, args.sock, hold)
+            children.append(ch)
+            ch.hear("ready")
+        st = daemon_status(args)
+        print(f"{args.count} owner processes at once: the daemon has {st['open_fds']} "
+              f"descriptors open (had {fds0}), owner_processes {st.get('owner_processes')}")
+        if quota_try(args.sock, 1, 0) != RC_OBJECT_QUOTA:
+            raise Failure("the last two processes' keys do not hold the socket's quota")
+        for ch in children[-2:]:
+            ch.finish()
+        t0, tries = time.monotonic(), 0
+        while quota_try(args.sock, 2, 0) is not None:
+            tries += 1
+            if time.monotonic() - t0 > WAIT:
+                raise Failure(f"the keys of two exited processes (of {args.count} owners) "
+                              f"were not freed within {WAIT:.0f}s")
+            time.sleep(0.1)
+        print(f"the two exited holders' keys freed (attempt {tries + 1}) while "
+              f"{args.count - 2} owners still run")
+    finally:
+        for ch in children:
+            if ch.pid:
+                ch.say("go")
+        for ch in children:
+            if ch.pid:
+                ch.join()
+    t0 = time.monotonic()
+    while (st := daemon_status(args))["open_fds"] > fds0 or st.get("owner_processes", 0):
+        if time.monotonic() - t0 > WAIT:
+            raise Failure(f"{WAIT:.0f}s after {args.count} owner processes exited the daemon "
+                          f"has {st['open_fds']} descriptors open (had {fds0}) and "
+                          f"{st.get('owner_processes')} owner processes")
+        time.sleep(0.2)
+    print(f"all {args.count} exited: descriptors back to {st['open_fds']}, no owner process left")
 
 
 # ---- scenario: audit-connects -------------------------------------------------------------
@@ -966,6 +1028,7 @@ SCENARIOS = {
     "intrude": sc_intrude,
     "quota-probe": sc_quota_probe,
     "audit-connects": sc_audit_connects,
+    "many-owners": sc_many_owners,
     "control": sc_control,
     "bad-data": sc_bad_data,
     "partial": sc_partial,

@@ -107,11 +107,15 @@ sim_same_owner_mode() {
     say "$SIM_CTRL: owner and mode $b, as $SOCK"
 }
 
-# sim_daemon_idle: the daemon holds no loaded object or session and no
-# session saved for a client (tpmproxyctl status).
+# sim_daemon_idle: the daemon holds no loaded object or session, no session
+# saved for a client, no control connection and remembers no owner process
+# (tpmproxyctl status).
 sim_daemon_idle() {
-    [[ $(sim_status objects_loaded) == 0 && $(sim_status sessions_loaded) == 0 &&
-       $(sim_status client_saved_sessions) == 0 ]]
+    "$TPMPROXYCTL" -c "$CTL_SOCK" status --json | "$PYTHON" -c '
+import json, sys
+s = json.load(sys.stdin)
+sys.exit(any(s[k] for k in ("objects_loaded", "sessions_loaded", "client_saved_sessions",
+                            "control_connections", "owner_processes")))'
 }
 
 # sim_wait_idle WHAT: wait (bounded) until sim_daemon_idle; fail naming
@@ -122,7 +126,7 @@ sim_wait_idle() {
         sim_daemon_idle && return 0
         sleep 0.1
     done
-    fail "$1: the daemon still holds $(sim_status objects_loaded) objects, $(sim_status sessions_loaded) sessions, $(sim_status client_saved_sessions) saved sessions after ${WAIT}s"
+    fail "$1: after ${WAIT}s the daemon still holds $(sim_status objects_loaded) objects, $(sim_status sessions_loaded) sessions, $(sim_status client_saved_sessions) saved sessions, $(sim_status control_connections) control connections, $(sim_status owner_processes) owner processes"
 }
 
 # sim_finish: the daemon exits 0 on SIGTERM and removes SOCK and SOCK.ctrl;
