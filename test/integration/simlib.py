@@ -541,12 +541,19 @@ def mssim_barrage(path):
     items = list(MSSIM.items()) + [(f"0x{c:08x}", c) for c in MSSIM_UNKNOWN]
     for name, code in items:
         what = f"mssim {name}"
-        kind, got = cs.exchange(u32(code) + payload.get(name, b""), 4, what)
+        try:
+            kind, got = cs.exchange(u32(code) + payload.get(name, b""), 4, what)
+            if kind == "answer" and got != b"\0\0\0\0":
+                at_eof(cs.sock, f"{what}: answered {got.hex()}, then (a simulator client "
+                                "wants 4 zero bytes or a close)")
+        except Failure as e:
+            wrong.append(str(e))
+            cs.close()
+            seen.append(f"{name}=?")
+            continue
         if kind == "answer" and got == b"\0\0\0\0":
             outcome = "0"
         elif kind == "answer":
-            at_eof(cs.sock, f"{what}: answered {got.hex()}, then (a simulator client wants "
-                            "4 zero bytes or a close)")
             cs.close()
             outcome = f"{struct.unpack('>I', got)[0]}+close"
         else:
@@ -602,8 +609,14 @@ def swtpm_barrage(path):
         what = f"swtpm {name}"
         code = SWTPM.get(name.split()[0])
         code = int(name, 16) if code is None else code
-        kind, got = cs.exchange(u32(code) + payload, want, what)
-        cs.close()
+        try:
+            kind, got = cs.exchange(u32(code) + payload, want, what)
+        except Failure as e:
+            wrong.append(str(e))
+            seen.append(f"{name}=?")
+            continue
+        finally:
+            cs.close()
         if kind == "answer":
             outcome = str(struct.unpack(">I", got[:4])[0])
         else:
@@ -624,8 +637,9 @@ def sc_control(args):
     with Conn(args.sock, "holder") as holder:
         state = TpmState(holder)
         watch = Watch(args)
-        mseen, mwrong = mssim_barrage(ctrl)
+        mseen, wrong = mssim_barrage(ctrl)
         sseen, swrong = swtpm_barrage(ctrl)
+        wrong += swrong
         # A TPM command framed for the data socket but sent to SOCK.ctrl,
         # in both dialects' clothing: refused, never forwarded.
         for label, data in (("mssim send-command Startup", sim_frame(STARTUP_CLEAR)),
@@ -635,15 +649,25 @@ def sc_control(args):
             got = recv_upto(s, 64, label)
             s.close()
             if got[:4] == b"\0\0\0\0":
-                mwrong.append(f"{label} on SOCK.ctrl: answered {got.hex()}, expected a refusal")
-        watch.quiet("the control commands")
+                wrong.append(f"{label} on SOCK.ctrl: answered {got.hex()}, expected a refusal")
         print("mssim dialect: " + " ".join(mseen))
         print("swtpm dialect: " + " ".join(sseen))
-        wrong = mwrong + swrong
+        # Every problem is reported, the TPM's state first.
+        problems = []
+
+        def attempt(check):
+            try:
+                return check()
+            except Failure as e:
+                problems.append(str(e))
+
+        attempt(lambda: watch.quiet("the control commands"))
+        after = attempt(lambda: state.unchanged("the control commands"))
+        attempt(lambda: must(get_random(holder), "holder: GetRandom afterwards"))
         if wrong:
-            raise Failure(f"{len(wrong)} wrong control answers:\n    " + "\n    ".join(wrong))
-        after = state.unchanged("the control commands")
-        must(get_random(holder), "holder: GetRandom after the control commands")
+            problems.append(f"{len(wrong)} wrong control answers:\n    " + "\n    ".join(wrong))
+        if problems:
+            raise Failure("\n  ".join(problems))
     print(f"{len(mseen)} simulator and {len(sseen)} swtpm control commands answered "
           f"without touching the TPM (tap and daemon: 0 TPM commands); {after}")
 
