@@ -387,7 +387,7 @@ simctrl_swtpm(const uint8_t *in, size_t len, struct simctrl_step *out)
  * and HASH_START is not even a platform-port command of the simulator: so a
  * first code 5 means swtpm and anything else means the simulator. A swtpm
  * client that starts with another command (QEMU starts with
- * CMD_GET_CAPABILITY) is taken for the simulator and fails cleanly.
+ * CMD_GET_CAPABILITY) is taken for the simulator: not supported.
  */
 static enum simctrl_dialect
 simctrl_dialect_of(const struct simctrl *st, uint32_t first_code)
