@@ -8,7 +8,9 @@
  * whom its socket admits (allow-uids), and its peer's process is noted so
  * that tcti-swtpm's one-connection-per-command data connections are owned
  * by the process (procown.c). A command must arrive whole within the
- * socket's partial-timeout; an idle channel is closed after its
+ * socket's partial-timeout, and its answer must be read within it too
+ * (the next command is read only once the answer is out, so a peer that
+ * never reads cannot make us buffer); an idle channel is closed after its
  * idle-timeout like a data connection. */
 #include "ctrlconn.h"
 
@@ -123,9 +125,12 @@ ctrlconn_timeout_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct ctrlconn *cc = arg;
 
-	ctrlconn_drop(cc, evbuffer_get_length(bufferevent_get_input(cc->bev))
-	    > 0 ? "incomplete command (partial-read timeout)" :
-	    "idle timeout");
+	if (evbuffer_get_length(bufferevent_get_output(cc->bev)) > 0)
+		ctrlconn_drop(cc, "answer not read (partial-timeout)");
+	else if (evbuffer_get_length(bufferevent_get_input(cc->bev)) > 0)
+		ctrlconn_drop(cc, "incomplete command (partial-read timeout)");
+	else
+		ctrlconn_drop(cc, "idle timeout");
 }
 
 /* Start the timer: partial-timeout while a command is incomplete, the
@@ -166,7 +171,8 @@ ctrlconn_refused(struct ctrlconn *cc, const struct simctrl_step *st)
 	ctrlconn_audit(cc, "denied", detail);
 }
 
-/* Answer every whole command in the input. */
+/* Answer the command at the head of the input, if it is whole; one at a
+ * time: the next is read once this answer is out (ctrlconn_write_cb). */
 static void
 ctrlconn_read_cb(struct bufferevent *bev, void *arg)
 {
@@ -177,7 +183,8 @@ ctrlconn_read_cb(struct bufferevent *bev, void *arg)
 	size_t len;
 	uint8_t *bytes;
 
-	while (!cc->closing && (len = evbuffer_get_length(in)) > 0) {
+	while (!cc->closing && evbuffer_get_length(bufferevent_get_output(bev))
+	    == 0 && (len = evbuffer_get_length(in)) > 0) {
 		if ((bytes = evbuffer_pullup(in, -1)) == NULL) {
 			ctrlconn_drop(cc, "out of memory");
 			return;
@@ -200,28 +207,35 @@ ctrlconn_read_cb(struct bufferevent *bev, void *arg)
 			ctrlconn_drop(cc, "out of memory");
 			return;
 		}
-		if (r == SIMCTRL_CLOSE) {
+		if (r == SIMCTRL_CLOSE)
 			cc->closing = true;
+		if (evbuffer_get_length(bufferevent_get_output(bev)) > 0) {
 			bufferevent_disable(bev, EV_READ);
-			if (evbuffer_get_length(bufferevent_get_output(bev))
-			    == 0) {
-				ctrlconn_free(cc);
-				return;
-			}
+			ctrlconn_arm(cc, true);
+			return;
+		}
+		if (cc->closing) {
+			ctrlconn_free(cc);
+			return;
 		}
 	}
 	if (!cc->closing)
-		ctrlconn_arm(cc, false);
+		ctrlconn_arm(cc, evbuffer_get_length(in) > 0);
 }
 
-/* An answer went out: a closing connection goes now. */
+/* An answer went out: a closing connection goes now, an open one reads
+ * its next command. */
 static void
 ctrlconn_write_cb(struct bufferevent *bev, void *arg)
 {
 	struct ctrlconn *cc = arg;
 
-	if (cc->closing)
+	if (cc->closing) {
 		ctrlconn_free(cc);
+		return;
+	}
+	bufferevent_enable(bev, EV_READ);
+	ctrlconn_read_cb(bev, cc);
 }
 
 /* EOF or an error: the peer is done. */
