@@ -5,7 +5,7 @@
 set -eu
 seconds=${FUZZ_SECONDS:-5}
 status=0
-for name in ${FUZZERS:-frame config cgroup profile resmgr auditverify}; do
+for name in ${FUZZERS:-frame config cgroup profile resmgr auditverify bridge-addr}; do
 	bin="$top_builddir/test/fuzz/fuzz-$name"
 	corpus="$top_srcdir/test/fuzz/corpus/$name"
 	[ -x "$bin" ] || { echo "SKIP: $bin not built"; exit 77; }
