@@ -92,7 +92,8 @@ bridge_addr_split(const char *text, char *buf, const char **host,
 		    "no ':PORT' (want HOST:PORT, e.g. 127.0.0.1:2321)");
 	if (memchr(buf, ':', (size_t)(colon - buf)) != NULL)
 		return bridge_addr_error(err, errlen,
-		    "an IPv6 address needs brackets: [::1]:PORT");
+		    "more than one ':' (an IPv6 address needs brackets: "
+		    "[::1]:PORT)");
 	*colon = '\0';
 	*host = buf;
 	*port = colon + 1;

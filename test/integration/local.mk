@@ -122,3 +122,9 @@ EXTRA_DIST += .yamllint docs/kubernetes.md \
 FAULT_INTEGRATION_TESTS = test/integration/fault-kill-soak.sh
 INTEGRATION_TESTS += $(FAULT_INTEGRATION_TESTS)
 dist_check_SCRIPTS += test/integration/soak-worker.py
+
+# tpmproxy-bridge (issue #11): loopback TCP to the daemon's socket and
+# SOCKET.ctrl, raw and through tpm2-tools' mssim and swtpm TCTIs.
+BRIDGE_INTEGRATION_TESTS = test/integration/bridge.sh
+INTEGRATION_TESTS += $(BRIDGE_INTEGRATION_TESTS)
+dist_check_SCRIPTS += test/integration/bridge-client.py
