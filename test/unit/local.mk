@@ -135,6 +135,27 @@ test_unit_test_identity_LDFLAGS = $(UNIT_LINK_FLAGS)
 test_unit_test_identity_LDADD = $(CMOCKA_LIBS)
 endif
 
+if UNIT
+check_PROGRAMS += test/unit/test-simframe
+TESTS += test/unit/test-simframe
+test_unit_test_simframe_SOURCES = test/unit/test-simframe.c \
+	src/simframe.c src/simframe.h src/frame.c src/frame.h
+test_unit_test_simframe_CFLAGS = $(UNIT_CFLAGS)
+test_unit_test_simframe_LDFLAGS = $(UNIT_LINK_FLAGS)
+test_unit_test_simframe_LDADD = $(CMOCKA_LIBS)
+endif
+
+# The simulator control channel SOCK.ctrl (src/simctrl.c), pure protocol.
+if UNIT
+check_PROGRAMS += test/unit/test-simctrl
+TESTS += test/unit/test-simctrl
+test_unit_test_simctrl_SOURCES = test/unit/test-simctrl.c \
+	src/simctrl.c src/simctrl.h src/frame.c src/frame.h
+test_unit_test_simctrl_CFLAGS = $(UNIT_CFLAGS)
+test_unit_test_simctrl_LDFLAGS = $(UNIT_LINK_FLAGS)
+test_unit_test_simctrl_LDADD = $(CMOCKA_LIBS)
+endif
+
 # tpmproxy-bridge: its command line (the --listen address and every
 # option, bad input first) and its relay, on socket pairs and a real loop.
 if UNIT
