@@ -22,7 +22,9 @@
 #   -T swtpm:host=127.0.0.1,port=N through the bridge and the daemon:
 #   getrandom, createprimary + create + load + sign + verifysignature, and a
 #   policy session (startauthsession, policypcr, flushcontext);
-# - SIGTERM: exit 0; and the TPM holds no handle once the daemon is gone.
+# - what swtpm: clients leave loaded belongs to the bridge's process and is
+#   flushed when the bridge exits (SIGTERM: exit 0); the TPM holds no
+#   handle once the daemon is gone.
 # shellcheck disable=SC2119 # setup and require_tools take optional arguments
 set -euo pipefail
 # shellcheck source=test/integration/lib.sh
@@ -273,10 +275,22 @@ tools_flow() {
 
 tools_flow mssim "mssim:host=127.0.0.1,port=$BRIDGE_PORT"
 tools_flow swtpm "swtpm:host=127.0.0.1,port=$BRIDGE_PORT"
-(( $(daemon_saw connect) > 0 )) || fail "the daemon saw no connection of the bridge"
-say "the daemon saw $(daemon_saw connect) connections, all from the bridge's pid $BRIDGE_PID"
+say "the daemon saw $(daemon_saw connect) connections from the bridge's pid $BRIDGE_PID"
+
+# tcti-swtpm's objects belong to the peer process, the bridge: kept while
+# it runs, flushed when it exits.
+owns=$(grep -E "process $BRIDGE_PID on socket [^ ]+ owns its connections' TPM resources \(owner [0-9]+\)" \
+    "$T/daemon.log" | tail -n 1) ||
+    fail "the daemon did not make the bridge (pid $BRIDGE_PID) the owner of swtpm: clients' resources"
+owner=$(sed 's/.*(owner \([0-9]*\)).*/\1/' <<<"$owns")
+bridge_pid=$BRIDGE_PID
+stop_bridge
+wait_for "the daemon to flush what the bridge's swtpm: clients held" \
+    grep -qE "process $bridge_pid on socket [^ ]+ exited; flushing what it held" "$T/daemon.log"
+flushed=$(grep -cE "owner $owner gone: flushing 0x" "$T/daemon.log" || true)
+(( flushed > 0 )) || fail "the bridge exited, but nothing of owner $owner was flushed"
+say "bridge exited: the daemon flushed $flushed handles of its owner $owner"
 
 # ---- stop ------------------------------------------------------------------------------------
-stop_bridge
 stop_daemon
 check_handles_baseline
