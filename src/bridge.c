@@ -269,9 +269,10 @@ bridge_new(struct event_base *base, const struct bridge_options *o,
 		bridge_free(b);
 		return -1;
 	}
-	log_info("listening on %s (data, to %s) and %s (control, to %s)",
-	    b->listeners[BRIDGE_DATA].where, o->socket_path,
-	    b->listeners[BRIDGE_CONTROL].where, o->ctrl_path);
+	/* The pid is what the daemon's log and audit records name. */
+	log_info("pid %ld listening on %s (data, to %s) and %s (control, to "
+	    "%s)", (long)getpid(), b->listeners[BRIDGE_DATA].where,
+	    o->socket_path, b->listeners[BRIDGE_CONTROL].where, o->ctrl_path);
 	*out = b;
 	return 0;
 }

@@ -78,7 +78,7 @@ start_bridge() {
             > "$BRIDGE_LOG" 2>&1 &
         BRIDGE_PID=$!
         for (( i = 0; i < WAIT * 10; i++ )); do
-            grep -q 'info: listening on' "$BRIDGE_LOG" && return 0
+            grep -q 'info: pid [0-9]* listening on' "$BRIDGE_LOG" && return 0
             proc_running "$BRIDGE_PID" || break
             sleep 0.1
         done
