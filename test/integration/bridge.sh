@@ -40,7 +40,6 @@ BRIDGE_PID=
 BRIDGE_PORT=
 BRIDGE_LOG=
 BRIDGE_HOST=127.0.0.1
-BRIDGE_NAME=
 BRIDGE_STARTS=0
 
 client() { "$PYTHON" "$INTEG/bridge-client.py" "$BRIDGE_HOST" "$BRIDGE_PORT" "$@"; }
@@ -48,6 +47,7 @@ client() { "$PYTHON" "$INTEG/bridge-client.py" "$BRIDGE_HOST" "$BRIDGE_PORT" "$@
 # bridge_cmd ARRAY: how to run the bridge: as the daemon's user, with no
 # capabilities and no_new_privs, when the test runs as root.
 bridge_cmd() {
+    # shellcheck disable=SC2178 # a nameref to the caller's array
     local -n _cmd=$1
     _cmd=()
     if [[ -n $DAEMON_USER ]]; then
@@ -66,7 +66,6 @@ start_bridge() {
     local name=$1 host=$2 try i cmd=() hostport
     shift 2
     bridge_cmd cmd
-    BRIDGE_NAME=$name
     BRIDGE_HOST=$host
     for (( try = 0; try < 20; try++ )); do
         BRIDGE_STARTS=$(( BRIDGE_STARTS + 1 ))
@@ -116,8 +115,9 @@ bridge_refuses() {
 
 port_answers() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
 
-# Descriptors the bridge holds now.
+# Descriptors the bridge holds now; whether as few as when it was idle.
 bridge_fds() { find "/proc/$BRIDGE_PID/fd" -mindepth 1 -maxdepth 1 | wc -l; }
+bridge_idle() { (( $(bridge_fds) == idle_fds )); }
 
 # wait_for WHAT CMD...: until CMD succeeds; fail after $WAIT seconds.
 wait_for() {
@@ -168,8 +168,7 @@ step "raw GetRandom over TCP (again)" client getrandom
     fail "the daemon did not log the bridge (pid $BRIDGE_PID) as the peer: $(grep ' connect id=' "$T/daemon.log" | tail -n 3)"
 say "the daemon logs the bridge as the peer: $(grep -E " connect id=.*pid=$BRIDGE_PID" "$T/daemon.log" | tail -n 1 | sed 's/.*info: //')"
 wait_for "the daemon to close every connection the bridge made" all_closed_at_daemon
-wait_for "the bridge to close its connections ($idle_fds descriptors when idle)" \
-    eval '(( $(bridge_fds) == idle_fds ))'
+wait_for "the bridge to close its connections ($idle_fds descriptors when idle)" bridge_idle
 say "client closed: the daemon closed all $(daemon_saw disconnect) connections of the bridge; bridge back to $idle_fds descriptors"
 
 # ---- the daemon closes, goes away and comes back ------------------------------------
@@ -189,7 +188,7 @@ proc_running "$BRIDGE_PID" || fail "the bridge exited while the daemon was gone"
 start_daemon
 step "raw GetRandom after the daemon is back" client getrandom
 say "daemon back: $(cat "$T/step.out")"
-wait_for "the bridge to close its connections" eval '(( $(bridge_fds) == idle_fds ))'
+wait_for "the bridge to close its connections" bridge_idle
 
 # ---- --max-connections ---------------------------------------------------------------
 main_pid=$BRIDGE_PID main_port=$BRIDGE_PORT main_log=$BRIDGE_LOG
@@ -282,7 +281,7 @@ say "the daemon saw $(daemon_saw connect) connections from the bridge's pid $BRI
 owns=$(grep -E "process $BRIDGE_PID on socket [^ ]+ owns its connections' TPM resources \(owner [0-9]+\)" \
     "$T/daemon.log" | tail -n 1) ||
     fail "the daemon did not make the bridge (pid $BRIDGE_PID) the owner of swtpm: clients' resources"
-owner=$(sed 's/.*(owner \([0-9]*\)).*/\1/' <<<"$owns")
+[[ $owns =~ \(owner\ ([0-9]+)\) ]] && owner=${BASH_REMATCH[1]}
 bridge_pid=$BRIDGE_PID
 stop_bridge
 wait_for "the daemon to flush what the bridge's swtpm: clients held" \
