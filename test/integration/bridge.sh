@@ -275,6 +275,8 @@ tools_flow() {
 tools_flow mssim "mssim:host=127.0.0.1,port=$BRIDGE_PORT"
 tools_flow swtpm "swtpm:host=127.0.0.1,port=$BRIDGE_PORT"
 say "the daemon saw $(daemon_saw connect) connections from the bridge's pid $BRIDGE_PID"
+wait_for "the daemon to close every data connection of the tools" all_closed_at_daemon
+wait_for "the bridge to close the tools' data and control connections" bridge_idle
 
 # tcti-swtpm's objects belong to the peer process, the bridge: kept while
 # it runs, flushed when it exits.
