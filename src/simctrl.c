@@ -21,7 +21,9 @@
  * - tpm2-tss src/tss2-tcti/tcti-mssim.c: tcti_platform_command() writes the
  *   u32 code and wants exactly u32 0 back; simulator_setup() sends POWER_ON
  *   then NV_ON; cancel sends CANCEL_ON, the next receive CANCEL_OFF;
- *   finalize sends SESSION_END (seen with 3.2.1 on Debian 12).
+ *   finalize means to send SESSION_END, but send_sim_session_end() returns
+ *   before writing once the code is marshalled, so it just closes (seen
+ *   with 3.2.1 on Debian 12: POWER_ON, NV_ON, close).
  * - swtpm include/swtpm/tpm_ioctl.h (CMD_* codes, request and response
  *   structs, PTM_CAP_* bits) and src/swtpm/ctrlchannel.c: every answer
  *   starts with a u32 ptm_res; GET_CAPABILITY answers 8 bytes, a big-endian
@@ -385,7 +387,7 @@ simctrl_swtpm(const uint8_t *in, size_t len, struct simctrl_step *out)
  * and HASH_START is not even a platform-port command of the simulator: so a
  * first code 5 means swtpm and anything else means the simulator. A swtpm
  * client that starts with another command (QEMU starts with
- * CMD_GET_CAPABILITY) is taken for the simulator and fails cleanly.
+ * CMD_GET_CAPABILITY) is taken for the simulator: not supported.
  */
 static enum simctrl_dialect
 simctrl_dialect_of(const struct simctrl *st, uint32_t first_code)

@@ -156,6 +156,19 @@ test_unit_test_simctrl_LDFLAGS = $(UNIT_LINK_FLAGS)
 test_unit_test_simctrl_LDADD = $(CMOCKA_LIBS)
 endif
 
+# Processes owning TPM resources (src/procown.c), with real children.
+if UNIT
+check_PROGRAMS += test/unit/test-procown
+TESTS += test/unit/test-procown
+test_unit_test_procown_SOURCES = test/unit/test-procown.c \
+	src/procown.c src/procown.h src/procstat.c src/procstat.h \
+	src/identity.c src/identity.h src/ratelimit.c src/ratelimit.h \
+	src/log.c src/log.h
+test_unit_test_procown_CFLAGS = $(UNIT_CFLAGS) $(LIBEVENT_CFLAGS)
+test_unit_test_procown_LDFLAGS = $(UNIT_LINK_FLAGS)
+test_unit_test_procown_LDADD = $(CMOCKA_LIBS) $(LIBEVENT_LIBS)
+endif
+
 # tpmproxy-bridge: its command line (the --listen address and every
 # option, bad input first) and its relay, on socket pairs and a real loop.
 if UNIT
