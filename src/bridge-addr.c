@@ -72,6 +72,10 @@ bridge_addr_split(const char *text, char *buf, const char **host,
 	char *colon, *close;
 
 	memcpy(buf, text, strlen(text) + 1);
+	/* Set on every path: the caller reads them only on success, but
+	 * the compiler cannot tell. */
+	*host = buf;
+	*port = buf;
 	*bracketed = buf[0] == '[';
 	if (*bracketed) {
 		close = strchr(buf, ']');
@@ -110,7 +114,7 @@ bridge_addr_parse(const char *text, struct bridge_addr *out, char *err,
 	struct sockaddr_in *sin = (struct sockaddr_in *)&out->ss;
 	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&out->ss;
 	bool bracketed;
-	uint16_t port;
+	uint16_t port = 0;
 	int r;
 
 	if (text == NULL || *text == '\0')
