@@ -12,6 +12,7 @@
 /* The only mutable globals besides the daemon context: set once at start-up. */
 static enum log_level log_max = LOG_LEVEL_INFO;
 static bool log_stderr = true;
+static const char *log_ident = "tpmproxyd";
 
 static const char *const log_names[] = { "error", "warning", "info", "debug" };
 
@@ -39,14 +40,22 @@ log_init(enum log_level level, bool to_stderr)
 	log_max = level;
 	log_stderr = to_stderr;
 	if (!to_stderr)
-		openlog("tpmproxyd", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+		openlog(log_ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+}
+
+/* Name the program in log lines (before log_init): tpmproxy-bridge shares
+ * this module. */
+void
+log_set_ident(const char *ident)
+{
+	log_ident = ident;
 }
 
 /* Switch to syslog once the daemon has detached from its terminal. */
 void
 log_to_syslog(void)
 {
-	openlog("tpmproxyd", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+	openlog(log_ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
 	log_stderr = false;
 }
 
@@ -80,8 +89,8 @@ log_vwrite(enum log_level level, int errnum, const char *fmt, va_list ap)
 		strftime(stamp, sizeof(stamp), "%H:%M:%S", &tm);
 		/* One fprintf per line: stdio locks the stream, so lines from
 		 * the two threads never interleave. */
-		fprintf(stderr, "%s.%03ld tpmproxyd %s: %s\n", stamp,
-		    ts.tv_nsec / 1000000, log_names[level], msg);
+		fprintf(stderr, "%s.%03ld %s %s: %s\n", stamp,
+		    ts.tv_nsec / 1000000, log_ident, log_names[level], msg);
 	} else {
 		syslog(prio[level], "%s", msg);
 	}

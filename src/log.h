@@ -9,6 +9,7 @@
 enum log_level { LOG_LEVEL_ERROR, LOG_LEVEL_WARNING, LOG_LEVEL_INFO, LOG_LEVEL_DEBUG };
 
 int log_level_parse(const char *name, enum log_level *level);
+void log_set_ident(const char *ident);
 void log_init(enum log_level level, bool to_stderr);
 void log_to_syslog(void);
 bool log_enabled(enum log_level level);

@@ -109,3 +109,16 @@ test/fuzz/fuzz-simctrl: $(FUZZ_SIMCTRL_INPUTS) $(srcdir)/src/simctrl.h config.h
 	$(AM_V_CC)$(MKDIR_P) test/fuzz && \
 	$(CLANG) $(FUZZ_FLAGS) -o $@ $(FUZZ_SIMCTRL_INPUTS)
 endif
+
+# tpmproxy-bridge's command line: the --listen address and the options.
+EXTRA_DIST += test/fuzz/fuzz-bridge-addr.c
+if HAVE_CLANG
+FUZZ_BINARIES += test/fuzz/fuzz-bridge-addr
+FUZZ_BRIDGE_ADDR_INPUTS = $(srcdir)/test/fuzz/fuzz-bridge-addr.c \
+	$(srcdir)/src/bridge-addr.c $(srcdir)/src/bridge-options.c \
+	$(srcdir)/src/log.c
+test/fuzz/fuzz-bridge-addr: $(FUZZ_BRIDGE_ADDR_INPUTS) \
+		$(srcdir)/src/bridge-addr.h $(srcdir)/src/bridge-options.h config.h
+	$(AM_V_CC)$(MKDIR_P) test/fuzz && \
+	$(CLANG) $(FUZZ_FLAGS) -o $@ $(FUZZ_BRIDGE_ADDR_INPUTS)
+endif

@@ -137,3 +137,9 @@ dist_check_SCRIPTS += \
 	test/integration/simlib.py \
 	test/integration/sim-pytss-worker.py
 dist_check_DATA += test/integration/simlib.sh
+
+# tpmproxy-bridge (issue #11): loopback TCP to the daemon's socket and
+# SOCKET.ctrl, raw and through tpm2-tools' mssim and swtpm TCTIs.
+BRIDGE_INTEGRATION_TESTS = test/integration/bridge.sh
+INTEGRATION_TESTS += $(BRIDGE_INTEGRATION_TESTS)
+dist_check_SCRIPTS += test/integration/bridge-client.py

@@ -15,7 +15,12 @@ Reads the output of `kubectl kustomize` for each kustomization and checks:
   root, seccomp, no supplementary or fs groups, no device (plugin), and
   only hostPath volumes that are one socket directory under /run/tpmproxy,
   mounted read-only, with TCTI and TPM2TOOLS_TCTI naming the socket the
-  daemon's configuration puts there, which the pod's uid may open.
+  daemon's configuration puts there, which the pod's uid may open;
+- tpmproxy-bridge sidecars: checked as any client container, listening on
+  loopback only (no --allow-non-loopback), their --socket the socket of
+  the directory they mount; a container that mounts no socket but names a
+  TPM has TCTI and TPM2TOOLS_TCTI naming a bridge of its own pod
+  (swtpm:host=,port= or mssim:host=,port= on the bridge's address).
 
 With --mutations it proves each rule can fail: every mutation breaks one
 property of a copy of the rendered objects in memory and must be reported
@@ -46,6 +51,10 @@ SOCKET_ROOT = "/run/tpmproxy"
 WORKLOAD_KINDS = {"Pod", "DaemonSet", "Deployment", "StatefulSet",
                   "ReplicaSet", "Job", "CronJob"}
 PLAIN_RESOURCES = {"cpu", "memory", "ephemeral-storage"}
+BRIDGE = "tpmproxy-bridge"
+BRIDGE_DEFAULTS = {"listen": "127.0.0.1:2321", "socket": "/run/tpmproxy/tpm.sock"}
+BRIDGE_TCTI = re.compile(r"(?:swtpm|mssim):host=([^,]+),port=(\d+)")
+LOOPBACK_LISTEN = re.compile(r"(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|\[::1\]):(\d{1,5})")
 
 
 # ---- tpmproxy.conf ------------------------------------------------------------
@@ -171,6 +180,38 @@ def effective(spec, container, key):
     if key in csc:
         return csc[key]
     return (spec.get("securityContext") or {}).get(key)
+
+
+def bridge_options(container):
+    """{"listen", "socket", "allow"} of a container that runs
+    tpmproxy-bridge (its command), else None."""
+    cmd = list(container.get("command") or [])
+    if not cmd or posixpath.basename(str(cmd[0])) != BRIDGE:
+        return None
+    argv = [str(a) for a in cmd[1:] + list(container.get("args") or [])]
+    opts = dict(BRIDGE_DEFAULTS, allow=False)
+    keys = {"--listen": "listen", "-l": "listen", "--socket": "socket",
+            "-s": "socket"}
+    i = 0
+    while i < len(argv):
+        name, eq, value = argv[i].partition("=")
+        if name in keys:
+            if not eq:
+                i += 1
+                value = argv[i] if i < len(argv) else ""
+            opts[keys[name]] = value
+        elif argv[i] == "--allow-non-loopback":
+            opts["allow"] = True
+        i += 1
+    return opts
+
+
+def bridge_endpoint(listen):
+    """(host as a client names it, port) of a loopback --listen value."""
+    m = LOOPBACK_LISTEN.fullmatch(listen)
+    if not m:
+        return None
+    return m.group(1).strip("[]"), int(m.group(2))
 
 
 def image_pinned(image):
@@ -444,6 +485,12 @@ class AppChecks:
         if spec.get("automountServiceAccountToken") is not False:
             self.find("A-token", "automountServiceAccountToken is not false")
         socket_dirs = self.check_volumes()
+        self.bridges = {}
+        for c in containers(spec):
+            opts = bridge_options(c)
+            endpoint = bridge_endpoint(opts["listen"]) if opts else None
+            if endpoint:
+                self.bridges[endpoint] = c.get("name")
         for c in containers(spec):
             self.container(c, socket_dirs)
 
@@ -511,11 +558,42 @@ class AppChecks:
         if len(mounted) > 1:
             self.find("A-hostpath", "container %s mounts %d socket directories"
                       % (cname, len(mounted)))
+        bridge = bridge_options(c)
+        if bridge is not None:
+            self.bridge(c, bridge)
         if mounted:
             self.socket(c, socket_dirs[mounted[0]["name"]],
-                        mounted[0].get("mountPath", ""), uid, gid)
+                        mounted[0].get("mountPath", ""), uid, gid, bridge)
+        elif bridge is None:
+            self.bridged(c)
 
-    def socket(self, c, host_dir, mount_path, uid, gid):
+    def bridge(self, c, opts):
+        """A tpmproxy-bridge sidecar listens on its pod's loopback only."""
+        if opts["allow"]:
+            self.find("A-bridge", "container %s: tpmproxy-bridge with "
+                      "--allow-non-loopback" % c.get("name"))
+        if bridge_endpoint(opts["listen"]) is None:
+            self.find("A-bridge", "container %s: tpmproxy-bridge --listen %r "
+                      "is not a loopback address and port"
+                      % (c.get("name"), opts["listen"]))
+
+    def bridged(self, c):
+        """A container without a socket that names a TPM names a bridge of
+        its own pod, in both variables."""
+        env = env_of(c)
+        if "TCTI" not in env and "TPM2TOOLS_TCTI" not in env:
+            return
+        for var in ("TCTI", "TPM2TOOLS_TCTI"):
+            value = env.get(var) or ""
+            m = BRIDGE_TCTI.fullmatch(value)
+            if m is None or (m.group(1), int(m.group(2))) not in self.bridges:
+                self.find("A-env", "container %s mounts no socket and its %s "
+                          "%r names no tpmproxy-bridge of its pod (%s)"
+                          % (c.get("name"), var, env.get(var), ", ".join(
+                              "%s:%d" % b for b in sorted(self.bridges)) or
+                             "none"))
+
+    def socket(self, c, host_dir, mount_path, uid, gid, bridge=None):
         cname = c.get("name")
         conf = self.r.config
         if conf is None:
@@ -526,13 +604,17 @@ class AppChecks:
             self.find("A-env", "container %s mounts %s, where the daemon "
                       "serves no socket" % (cname, host_dir))
             return
-        want = "proxy:" + posixpath.join(mount_path,
-                                         posixpath.basename(keys["path"]))
-        env = env_of(c)
-        for var in ("TCTI", "TPM2TOOLS_TCTI"):
-            if env.get(var) != want:
-                self.find("A-env", "container %s: %s is %r, not %r"
-                          % (cname, var, env.get(var), want))
+        path = posixpath.join(mount_path, posixpath.basename(keys["path"]))
+        if bridge is not None:
+            if posixpath.normpath(bridge["socket"]) != path:
+                self.find("A-env", "container %s: tpmproxy-bridge --socket %r, "
+                          "not %r" % (cname, bridge["socket"], path))
+        else:
+            env = env_of(c)
+            for var in ("TCTI", "TPM2TOOLS_TCTI"):
+                if env.get(var) != "proxy:" + path:
+                    self.find("A-env", "container %s: %s is %r, not %r"
+                              % (cname, var, env.get(var), "proxy:" + path))
         self.access(cname, name, keys, uid, gid)
 
     def access(self, cname, name, keys, uid, gid):
@@ -568,11 +650,63 @@ def daemons(docs):
 
 
 def first_app_container(docs):
+    """The first container that uses a socket directly (TCTI proxy:), so
+    that each generic mutation lands on a client it applies to."""
+    for a in apps(docs):
+        for c in pod_spec(a).get("containers") or []:
+            if (env_of(c).get("TCTI") or "").startswith("proxy:"):
+                return pod_spec(a), c
+    return None, None
+
+
+def bridged_pod(docs):
+    """(bridge container, its client container) of the first pod with a
+    tpmproxy-bridge sidecar."""
     for a in apps(docs):
         cs = pod_spec(a).get("containers") or []
-        if cs:
-            return pod_spec(a), cs[0]
+        bridges = [c for c in cs if bridge_options(c) is not None]
+        clients = [c for c in cs if bridge_options(c) is None and
+                   "TCTI" in env_of(c)]
+        if bridges and clients:
+            return bridges[0], clients[0]
     return None, None
+
+
+def bridge_args(docs, add=(), **options):
+    """Set tpmproxy-bridge options (--name value) and append add."""
+    bridge, _ = bridged_pod(docs)
+    if bridge is None:
+        return False
+    args = [str(a) for a in bridge.get("args") or []]
+    for name, value in options.items():
+        flag = "--" + name
+        if flag in args:
+            args[args.index(flag) + 1] = value
+        else:
+            args += [flag, value]
+    bridge["args"] = args + list(add)
+    return True
+
+
+def bridge_csc(docs, key, value):
+    bridge, _ = bridged_pod(docs)
+    if bridge is None:
+        return False
+    sc = bridge.setdefault("securityContext", {})
+    if value is None:
+        sc.pop(key, None)
+    else:
+        sc[key] = value
+    return True
+
+
+def bridged_env(docs, var, value):
+    _, c = bridged_pod(docs)
+    if c is None:
+        return False
+    c["env"] = [e for e in c.get("env") or [] if e.get("name") != var] + \
+        [{"name": var, "value": value}]
+    return True
 
 
 def app_csc(docs, **changes):
@@ -844,6 +978,24 @@ MUTATIONS = [
          "[daemon]\n", "[daemon]\nuser = 59\n", 1))),
     ("daemon token mounted", "D-no-token",
      lambda d: daemon_spec(d, "automountServiceAccountToken", True)),
+    ("bridge on every address", "A-bridge",
+     lambda d: bridge_args(d, ["--allow-non-loopback"], listen="0.0.0.0:2321")),
+    ("bridge allowed off loopback", "A-bridge",
+     lambda d: bridge_args(d, ["--allow-non-loopback"])),
+    ("bridge on the node's address", "A-bridge",
+     lambda d: bridge_args(d, listen="10.0.0.1:2321")),
+    ("bridge forwards to another socket", "A-env",
+     lambda d: bridge_args(d, socket="/run/tpmproxy/other.sock")),
+    ("bridge keeps capabilities", "A-caps",
+     lambda d: bridge_csc(d, "capabilities", None)),
+    ("bridge writable root", "A-rofs",
+     lambda d: bridge_csc(d, "readOnlyRootFilesystem", False)),
+    ("bridged client on another port", "A-env",
+     lambda d: bridged_env(d, "TCTI", "swtpm:host=127.0.0.1,port=2400")),
+    ("bridged client on another host", "A-env",
+     lambda d: bridged_env(d, "TPM2TOOLS_TCTI", "mssim:host=10.0.0.1,port=2321")),
+    ("bridged client names a socket it does not mount", "A-env",
+     lambda d: bridged_env(d, "TCTI", "proxy:/run/tpmproxy/tpm.sock")),
 ]
 
 

@@ -168,3 +168,21 @@ test_unit_test_procown_CFLAGS = $(UNIT_CFLAGS) $(LIBEVENT_CFLAGS)
 test_unit_test_procown_LDFLAGS = $(UNIT_LINK_FLAGS)
 test_unit_test_procown_LDADD = $(CMOCKA_LIBS) $(LIBEVENT_LIBS)
 endif
+
+# tpmproxy-bridge: its command line (the --listen address and every
+# option, bad input first) and its relay, on socket pairs and a real loop.
+if UNIT
+check_PROGRAMS += test/unit/test-bridge-options test/unit/test-bridge-relay
+TESTS += test/unit/test-bridge-options test/unit/test-bridge-relay
+test_unit_test_bridge_options_SOURCES = test/unit/test-bridge-options.c \
+	src/bridge-options.c src/bridge-options.h \
+	src/bridge-addr.c src/bridge-addr.h src/log.c src/log.h
+test_unit_test_bridge_options_CFLAGS = $(UNIT_CFLAGS)
+test_unit_test_bridge_options_LDFLAGS = $(UNIT_LINK_FLAGS)
+test_unit_test_bridge_options_LDADD = $(CMOCKA_LIBS)
+test_unit_test_bridge_relay_SOURCES = test/unit/test-bridge-relay.c \
+	src/bridge-relay.c src/bridge-relay.h
+test_unit_test_bridge_relay_CFLAGS = $(UNIT_CFLAGS) $(LIBEVENT_CFLAGS)
+test_unit_test_bridge_relay_LDFLAGS = $(UNIT_LINK_FLAGS)
+test_unit_test_bridge_relay_LDADD = $(CMOCKA_LIBS) $(LIBEVENT_LIBS)
+endif
