@@ -11,11 +11,13 @@
 #     consumer_rounds my_flow proxy mssim
 #
 # consumer_rounds starts swtpm and tpmproxyd once, then for each TCTI
-# variant: the flow alone, then two copies of it at once (each in its own
-# directory, so with its own key files and stores); then SIGTERM, the
-# daemon must exit 0, swtpm must hold no transient object or session
-# (check_handles_baseline), and the daemon is started again for the next
-# variant. Each flow's output is in $T/VARIANT-N.out, shown on failure.
+# variant: the flow alone (the daemon must have logged its connections, and
+# connections to $SOCK.ctrl for mssim only), then two copies of it at once
+# (each in its own directory, so with its own key files and stores); then
+# SIGTERM, the daemon must exit 0 and remove $SOCK and $SOCK.ctrl, swtpm
+# must hold no transient object or session (check_handles_baseline), and
+# the daemon is started again for the next variant. Each flow's output is
+# in $T/VARIANT-N.out, shown on failure.
 #
 # Variants (their TCTI strings, as a user writes them):
 #   proxy   proxy:$SOCK                      our TCTI (libtss2-tcti-proxy)
@@ -83,9 +85,25 @@ flow_fail() {
     exit 1
 }
 
-# daemon_connects: connections the daemon has logged (all its runs).
+# daemon_connects: client connections the daemon has logged (all its runs).
 daemon_connects() {
     grep -c ' info: connect id=' "$T/daemon.log" || true
+}
+
+# daemon_control_connects: connections to $SOCK.ctrl it has logged (debug).
+daemon_control_connects() {
+    grep -c ' debug: control connect id=' "$T/daemon.log" || true
+}
+
+# check_control_connects VARIANT BEFORE: the stock mssim TCTI opens
+# $SOCK.ctrl (power-on, NV-on) beside $SOCK; the others never do.
+check_control_connects() {
+    local variant=$1 seen=$(( $(daemon_control_connects) - $2 ))
+    if [[ $variant == mssim ]]; then
+        (( seen > 0 )) || fail "$variant: no connection to $SOCK.ctrl was logged"
+    else
+        (( seen == 0 )) || fail "$variant: $seen connections to $SOCK.ctrl, expected none"
+    fi
 }
 
 # start_flow FLOW VARIANT NAME MODE: run FLOW in $T/NAME (a fresh
@@ -112,7 +130,7 @@ start_flow() {
 
 # consumer_rounds FLOW VARIANT...: see the header.
 consumer_rounds() {
-    local flow=$1 variant before one two
+    local flow=$1 variant before before_ctrl one two
     shift
     # shellcheck disable=SC2086 # a space-separated list
     [[ -z ${CONSUMER_VARIANTS:-} ]] || set -- $CONSUMER_VARIANTS
@@ -122,12 +140,15 @@ consumer_rounds() {
     for variant in "$@"; do
         [[ -n $DAEMON_PID ]] || start_daemon
         before=$(daemon_connects)
+        before_ctrl=$(daemon_control_connects)
         say "$variant: TCTI '$(consumer_tcti "$variant")'"
         start_flow "$flow" "$variant" "$variant-1" alone
         wait_jobs "$variant-1=$FLOW_PID"
         (( $(daemon_connects) > before )) ||
             fail "$variant: the flow passed but no client connected to tpmproxyd"
-        say "$variant: one flow ok ($(( $(daemon_connects) - before )) connections)"
+        check_control_connects "$variant" "$before_ctrl"
+        say "$variant: one flow ok ($(( $(daemon_connects) - before )) connections," \
+            "$(( $(daemon_control_connects) - before_ctrl )) to SOCK.ctrl)"
         start_flow "$flow" "$variant" "$variant-2" together
         one=$FLOW_PID
         start_flow "$flow" "$variant" "$variant-3" together
@@ -135,6 +156,7 @@ consumer_rounds() {
         wait_jobs "$variant-2=$one" "$variant-3=$two"
         say "$variant: two flows at once ok"
         stop_daemon
+        [[ ! -e $SOCK.ctrl ]] || fail "tpmproxyd left $SOCK.ctrl behind"
         check_handles_baseline
     done
 }
