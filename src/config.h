@@ -17,9 +17,10 @@
 /* Longest socket or profile name; [A-Za-z0-9._-] only, since names appear
  * unescaped in logs and the JSON audit log. */
 #define CONFIG_NAME_MAX 64
-/* Longest socket path: sun_path (108) less its NUL and the ".PID.tmp"
- * suffix (12 bytes at most) listener.c binds to before it renames. */
-#define CONFIG_SOCKET_PATH_MAX 95
+/* Longest socket path: sun_path (108) less its NUL, the ".ctrl" of its
+ * control channel and the ".PID.tmp" suffix (12 bytes at most) listener.c
+ * binds to before it renames. */
+#define CONFIG_SOCKET_PATH_MAX 90
 #define CONFIG_MAX_SOCKETS 1024
 #define CONFIG_MAX_PROFILES 256
 #define CONFIG_MAX_ALLOW_UIDS 256

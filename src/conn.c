@@ -9,6 +9,13 @@
  * buffer more than one response. That response must be taken within the
  * partial-timeout, as a command must arrive within it: a slow reader is
  * closed like a slow writer. Broken framing closes this connection only.
+ *
+ * A connection's first byte fixes its framing: raw TPM commands (tag
+ * 80 0x), or the TPM simulator protocol tcti-mssim speaks (simframe.c),
+ * whose answers are wrapped the same way. What the TPM holds for a raw
+ * connection belongs to the connection, unless its process speaks the
+ * simulator control protocol (tcti-swtpm, one connection per command):
+ * then to the process (procown.c).
  * The socket's configuration is looked up by name for every command, so a
  * reload applies to the next one. */
 #include "conn.h"
@@ -42,15 +49,27 @@
 #include "log.h"
 #include "metrics.h"
 #include "policy.h"
+#include "procown.h"
 #include "proxyrc.h"
+#include "simframe.h"
 #include "stats.h"
 #include "worker.h"
 
 #define CONN_BUCKETS 256
 #define CONN_FD_RESERVE 16      /* descriptors clients cannot have */
 
+enum conn_framing {
+	CONN_FRAMING_UNKNOWN,       /* nothing read yet */
+	CONN_FRAMING_RAW,           /* TPM commands as they are */
+	CONN_FRAMING_SIM,           /* the TPM simulator protocol */
+};
+
 struct conn {
 	uint64_t id;
+	uint64_t owner;             /* the resource manager's owner: id, or
+	                             * the process's (proc) */
+	enum conn_framing framing;
+	struct procown *proc;       /* owned per process, else NULL */
 	struct daemon *d;
 	char *socket_name;
 	struct bufferevent *bev;
@@ -77,6 +96,13 @@ struct conn_table {
 	TAILQ_HEAD(, conn) all;
 	size_t count;
 	int fd_ceiling;             /* clients' descriptors stay below */
+};
+
+/* Where the command at the head of a connection's input is. */
+struct conn_frame {
+	size_t prefix;              /* framing before the command */
+	size_t size;                /* the TPM command's */
+	uint8_t locality;           /* asked for by a simulator client */
 };
 
 static void conn_process(struct conn *c);
@@ -214,7 +240,8 @@ conn_job_client(const struct conn *c, struct job *job)
 {
 	const struct config_socket *s = conn_socket(c);
 
-	job->client.owner = c->id;
+	job->client.owner = c->owner;
+	job->requester = c->id;
 	job->client.identity = c->identity;
 	job->client.group = c->group->id;
 	job->group = c->group->id;
@@ -241,7 +268,10 @@ conn_close(struct conn *c, const char *why)
 	    (unsigned long long)c->commands);
 	if (c->group != NULL)
 		conn_audit_event(c, "disconnect", why);
-	if (c->group != NULL && (c->commands > 0 || c->in_flight)) {
+	if (c->proc != NULL) {
+		/* The process's: flushed once it has gone (procown.c). */
+		procown_detach(d, c->proc);
+	} else if (c->group != NULL && (c->commands > 0 || c->in_flight)) {
 		/* Same group as its commands: queued behind the last one. */
 		gone = job_new(JOB_OWNER_GONE, c->id, NULL, 0, 0);
 		if (gone != NULL) {
@@ -358,13 +388,24 @@ conn_arm_idle(struct conn *c)
 }
 
 /* Queue a response and start the clock for the client to take it; the
- * next command is read once it is written out (conn_write_cb). */
+ * next command is read once it is written out (conn_write_cb). A
+ * simulator client gets it as length, response, u32 0, in one write. */
 static int
 conn_respond(struct conn *c, const void *rsp, size_t len)
 {
+	static const uint8_t trailer[SIMFRAME_TRAILER_SIZE];
 	struct timeval tv = conn_partial_tv(c, conn_socket(c));
+	uint8_t prefix[4];
 
+	if (c->framing == CONN_FRAMING_SIM) {
+		simframe_response_prefix(prefix, len);
+		if (bufferevent_write(c->bev, prefix, sizeof(prefix)) != 0)
+			return -ENOMEM;
+	}
 	if (bufferevent_write(c->bev, rsp, len) != 0)
+		return -ENOMEM;
+	if (c->framing == CONN_FRAMING_SIM &&
+	    bufferevent_write(c->bev, trailer, sizeof(trailer)) != 0)
 		return -ENOMEM;
 	evtimer_del(c->ev_idle);
 	evtimer_add(c->ev_write, &tv);
@@ -372,7 +413,8 @@ conn_respond(struct conn *c, const void *rsp, size_t len)
 	return 0;
 }
 
-/* Answer the command at the head of the input without the TPM. */
+/* Answer the command at the head of the input without the TPM; size is
+ * its whole frame's. */
 static void
 conn_answer(struct conn *c, struct evbuffer *in, size_t size, uint32_t rc)
 {
@@ -406,17 +448,19 @@ conn_job_handles(const struct conn *c, struct job *job)
 		    FRAME_HEADER_SIZE + 4 * i);
 }
 
-/* Hand one whole command to the TPM thread. */
+/* Hand one whole command (size bytes after a prefix of framing) to the
+ * TPM thread. */
 static int
-conn_submit(struct conn *c, struct evbuffer *in, size_t size)
+conn_submit(struct conn *c, struct evbuffer *in, size_t prefix, size_t size)
 {
 	struct job *job;
 	uint8_t *bytes;
 
-	bytes = evbuffer_pullup(in, (ev_ssize_t)size);
+	bytes = evbuffer_pullup(in, (ev_ssize_t)(prefix + size));
 	if (bytes == NULL)
 		return -ENOMEM;
-	job = job_new(JOB_COMMAND, c->id, bytes, size, c->d->max_response_size);
+	job = job_new(JOB_COMMAND, c->owner, bytes + prefix, size,
+	    c->d->max_response_size);
 	if (job == NULL)
 		return -ENOMEM;
 	conn_job_client(c, job);
@@ -425,7 +469,7 @@ conn_submit(struct conn *c, struct evbuffer *in, size_t size)
 		job_free(job);
 		return -ENOMEM;
 	}
-	evbuffer_drain(in, size);
+	evbuffer_drain(in, prefix + size);
 	c->group->jobs++;
 	c->in_flight = true;
 	c->delayed_us = 0;
@@ -445,18 +489,30 @@ conn_delay_cb(evutil_socket_t fd, short what, void *arg)
  * TPM thread or must wait, false if it was answered here. */
 static bool
 conn_dispatch(struct conn *c, const struct config_socket *s,
-    struct evbuffer *in, size_t size)
+    struct evbuffer *in, const struct conn_frame *f)
 {
+	size_t prefix = f->prefix, size = f->size, whole = prefix + size;
 	struct timespec now;
 	struct timeval tv;
 	int64_t wait_us = 0;
 	char detail[64];
 	uint8_t *bytes;
 
-	bytes = evbuffer_pullup(in, (ev_ssize_t)size);
+	bytes = evbuffer_pullup(in, (ev_ssize_t)(prefix + size));
 	if (bytes == NULL) {
 		conn_drop(c, "out of memory");
 		return true;
+	}
+	bytes += prefix;
+	if (f->locality != 0) {
+		/* The TPM's locality is the host's: never a client's. */
+		conn_stats(c)->denied++;
+		snprintf(detail, sizeof(detail), "locality %u",
+		    (unsigned)f->locality);
+		conn_audit_answer(c, "denied", bytes, size,
+		    PROXY_RC(TPM2_RC_LOCALITY), detail);
+		conn_answer(c, in, whole, PROXY_RC(TPM2_RC_LOCALITY));
+		return false;
 	}
 	if (s->max_command_size != 0 && size > s->max_command_size) {
 		conn_stats(c)->over_quota++;
@@ -464,7 +520,7 @@ conn_dispatch(struct conn *c, const struct config_socket *s,
 		    s->max_command_size);
 		conn_audit_answer(c, "quota", bytes, size,
 		    PROXY_RC(TPM2_RC_COMMAND_SIZE), detail);
-		conn_answer(c, in, size, PROXY_RC(TPM2_RC_COMMAND_SIZE));
+		conn_answer(c, in, whole, PROXY_RC(TPM2_RC_COMMAND_SIZE));
 		return false;
 	}
 	if (c->over_limit) {
@@ -476,14 +532,14 @@ conn_dispatch(struct conn *c, const struct config_socket *s,
 		    s->max_connections);
 		conn_audit_answer(c, "quota", bytes, size,
 		    PROXY_RC(TPM2_RC_RETRY), detail);
-		conn_answer(c, in, size, PROXY_RC(TPM2_RC_RETRY));
+		conn_answer(c, in, whole, PROXY_RC(TPM2_RC_RETRY));
 		c->closing = true;
 		return false;
 	}
 	if (c->d->audit != NULL && !audit_healthy(c->d->audit) &&
 	    policy_config(c->d->policy)->audit_failure == CONFIG_AUDIT_REFUSE) {
 		/* No record, no command: the operator asked for that. */
-		conn_answer(c, in, size, PROXY_RC(TPM2_RC_FAILURE));
+		conn_answer(c, in, whole, PROXY_RC(TPM2_RC_FAILURE));
 		return false;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &now);
@@ -494,7 +550,7 @@ conn_dispatch(struct conn *c, const struct config_socket *s,
 		snprintf(detail, sizeof(detail), "profile %s", s->profile);
 		conn_audit_answer(c, "denied", bytes, size,
 		    PROXY_RC(TPM2_RC_COMMAND_CODE), detail);
-		conn_answer(c, in, size, PROXY_RC(TPM2_RC_COMMAND_CODE));
+		conn_answer(c, in, whole, PROXY_RC(TPM2_RC_COMMAND_CODE));
 		return false;
 	case POLICY_RETRY:
 		log_info("id=%llu socket=%s: over the rate limit",
@@ -504,7 +560,7 @@ conn_dispatch(struct conn *c, const struct config_socket *s,
 		conn_audit_answer(c, "rate-limited", bytes, size,
 		    PROXY_RC(TPM2_RC_RETRY), detail);
 		c->delayed_us = 0;
-		conn_answer(c, in, size, PROXY_RC(TPM2_RC_RETRY));
+		conn_answer(c, in, whole, PROXY_RC(TPM2_RC_RETRY));
 		return false;
 	case POLICY_DELAY:
 		if (c->delayed_us == 0)
@@ -519,9 +575,84 @@ conn_dispatch(struct conn *c, const struct config_socket *s,
 	case POLICY_ALLOW:
 		break;
 	}
-	if (conn_submit(c, in, size) != 0)
+	if (conn_submit(c, in, prefix, size) != 0)
 		conn_drop(c, "out of memory");
 	return true;
+}
+
+/* The first byte fixed the framing: a raw connection of a process that
+ * speaks the simulator control protocol is owned by that process. */
+static void
+conn_choose_framing(struct conn *c, uint8_t first_byte)
+{
+	if (simframe_is_simulator(first_byte)) {
+		c->framing = CONN_FRAMING_SIM;
+		return;
+	}
+	c->framing = CONN_FRAMING_RAW;
+	c->proc = procown_attach(c->d, c->socket_name, c->peer.pid,
+	    c->pod[0] ? c->pod : NULL);
+	if (c->proc != NULL)
+		c->owner = procown_owner(c->proc);
+}
+
+/* Find the command at the head of the input: FRAME_READY with f filled,
+ * FRAME_INCOMPLETE, or anything else after closing the connection. */
+static enum frame_status
+conn_frame(struct conn *c, struct evbuffer *in, size_t avail,
+    struct conn_frame *f)
+{
+	uint8_t head[SIMFRAME_PREFIX_SIZE + FRAME_HEADER_SIZE];
+	uint32_t max = c->d->max_command_size;
+	struct frame_header hdr;
+	struct simframe sf;
+	char why[64];
+	enum frame_status st;
+
+	/* Framing is bounded by the TPM's maximum; a socket's smaller
+	 * max-command-size is a quota, answered once the command is read. */
+	evbuffer_copyout(in, head, avail < sizeof(head) ? avail : sizeof(head));
+	if (c->framing == CONN_FRAMING_UNKNOWN)
+		conn_choose_framing(c, head[0]);
+	memset(f, 0, sizeof(*f));
+	if (c->framing == CONN_FRAMING_RAW) {
+		st = frame_check(head, avail, max, &hdr);
+		if (st == FRAME_TOO_SMALL)
+			conn_drop_event(c, "malformed",
+			    "command size below 10 bytes");
+		else if (st == FRAME_TOO_LARGE)
+			conn_drop_event(c, "malformed",
+			    "command larger than the TPM's maximum");
+		f->size = hdr.size;
+		return st;
+	}
+	switch (simframe_check(head, avail, max, &sf)) {
+	case SIMFRAME_INCOMPLETE:
+		return FRAME_INCOMPLETE;
+	case SIMFRAME_COMMAND:
+		f->prefix = SIMFRAME_PREFIX_SIZE;
+		f->size = sf.length;
+		f->locality = sf.locality;
+		return FRAME_READY;
+	case SIMFRAME_SESSION_END:
+		conn_close(c, "simulator session end");
+		return FRAME_TOO_SMALL;
+	case SIMFRAME_UNKNOWN_CODE:
+		snprintf(why, sizeof(why), "unknown simulator command %lu",
+		    (unsigned long)sf.code);
+		conn_drop_event(c, "malformed", why);
+		return FRAME_TOO_SMALL;
+	case SIMFRAME_BAD_LENGTH:
+		conn_drop_event(c, "malformed", sf.length < FRAME_HEADER_SIZE ?
+		    "simulator length below 10 bytes" :
+		    "simulator length larger than the TPM's maximum");
+		return FRAME_TOO_LARGE;
+	case SIMFRAME_LENGTH_MISMATCH:
+		conn_drop_event(c, "malformed",
+		    "simulator length differs from the command's size");
+		return FRAME_TOO_SMALL;
+	}
+	return FRAME_TOO_SMALL;
 }
 
 /* Take whole commands from the input as the one-in-flight rule allows;
@@ -531,9 +662,7 @@ conn_process(struct conn *c)
 {
 	struct evbuffer *in = bufferevent_get_input(c->bev);
 	const struct config_socket *s;
-	uint8_t head[FRAME_HEADER_SIZE];
-	struct frame_header hdr;
-	uint32_t max;
+	struct conn_frame f;
 	size_t avail;
 	struct timeval tv;
 
@@ -551,21 +680,7 @@ conn_process(struct conn *c)
 			bufferevent_enable(c->bev, EV_READ);
 			return;
 		}
-		if (avail >= FRAME_HEADER_SIZE)
-			evbuffer_copyout(in, head, sizeof(head));
-		/* Framing is bounded by the TPM's maximum; a socket's smaller
-		 * max-command-size is a quota, answered once the command is
-		 * read. */
-		max = c->d->max_command_size;
-		switch (frame_check(head, avail, max, &hdr)) {
-		case FRAME_TOO_SMALL:
-			conn_drop_event(c, "malformed",
-			    "command size below 10 bytes");
-			return;
-		case FRAME_TOO_LARGE:
-			conn_drop_event(c, "malformed",
-			    "command larger than the TPM's maximum");
-			return;
+		switch (conn_frame(c, in, avail, &f)) {
 		case FRAME_INCOMPLETE:
 			if (!evtimer_pending(c->ev_partial, NULL)) {
 				tv = conn_partial_tv(c, s);
@@ -575,9 +690,11 @@ conn_process(struct conn *c)
 			return;
 		case FRAME_READY:
 			break;
+		default:
+			return;     /* closed */
 		}
 		evtimer_del(c->ev_partial);
-		if (conn_dispatch(c, s, in, hdr.size))
+		if (conn_dispatch(c, s, in, &f))
 			return;
 	}
 }
@@ -706,6 +823,7 @@ conn_accept(struct daemon *d, const char *socket_name, int fd)
 		return;
 	}
 	c->id = ++d->next_conn_id;
+	c->owner = c->id;
 	c->d = d;
 	clock_gettime(CLOCK_MONOTONIC, &c->since);
 	c->bev = bufferevent_socket_new(d->base, fd, BEV_OPT_CLOSE_ON_FREE);
@@ -801,7 +919,7 @@ conn_job_done(struct job *job, void *arg)
 	identity_group_job_done(d->identities, job->client.group,
 	    job->has_usage, &job->finished);
 	if (job->type != JOB_COMMAND ||
-	    (c = conn_find(d, job->client.owner)) == NULL) {
+	    (c = conn_find(d, job->requester)) == NULL) {
 		job_free(job);
 		return;
 	}
@@ -907,6 +1025,9 @@ conn_list(const struct daemon *d, struct conn_info *out, size_t max)
 			struct conn_info *i = &out[n];
 
 			i->id = c->id;
+			i->owner = c->owner;
+			i->framing = c->framing == CONN_FRAMING_RAW ? "raw" :
+			    c->framing == CONN_FRAMING_SIM ? "simulator" : "-";
 			i->socket = c->socket_name;
 			i->pod = c->pod;
 			i->uid = (long)c->peer.uid;

@@ -14,6 +14,9 @@ struct job;
 /* One connection as tpmproxyctl clients shows it. */
 struct conn_info {
 	uint64_t id;
+	uint64_t owner;          /* what the TPM holds for it belongs to:
+	                          * id, or its process's owner id */
+	const char *framing;     /* "raw", "simulator", "-" (nothing yet) */
 	const char *socket;      /* valid until the loop runs again */
 	const char *pod;         /* "" outside pods */
 	long uid, gid, pid;

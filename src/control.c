@@ -29,10 +29,12 @@
 #include "audit.h"
 #include "config.h"
 #include "conn.h"
+#include "ctrlconn.h"
 #include "daemon.h"
 #include "listener.h"
 #include "log.h"
 #include "policy.h"
+#include "procown.h"
 #include "procstat.h"
 #include "resmgr.h"
 #include "stats.h"
@@ -127,13 +129,15 @@ control_status(struct control *ctl, const struct resmgr_snapshot *s,
 		evbuffer_add_printf(out, ",\"tpm_firmware\":");
 		control_json_string(out, d->tpm_firmware);
 		evbuffer_add_printf(out, ",\"uptime_s\":%.0f,\"connections\":%zu,"
+		    "\"control_connections\":%zu,\"owner_processes\":%zu,"
 		    "\"sockets\":%zu,\"objects_loaded\":%u,\"object_slots\":%u,"
 		    "\"sessions_loaded\":%u,\"session_slots\":%u,"
 		    "\"client_saved_sessions\":%u,\"tpm_commands\":%llu,"
 		    "\"backend_reopens\":%llu,\"open_fds\":%ld,"
 		    "\"max_fds\":%ld,\"rss_bytes\":%llu,"
 		    "\"cpu_seconds\":%.2f}\n", control_since(&d->started),
-		    conn_count(d), c->nsockets, s->loaded_objects,
+		    conn_count(d), ctrlconn_count(d), procown_count(d),
+		    c->nsockets, s->loaded_objects,
 		    s->object_slots, s->loaded_sessions, s->session_slots,
 		    s->client_saved, (unsigned long long)s->tpm_commands,
 		    (unsigned long long)s->backend_reopens, p.open_fds,
@@ -145,7 +149,8 @@ control_status(struct control *ctl, const struct resmgr_snapshot *s,
 	    "backend          %s\n"
 	    "tpm              %s, firmware %s\n"
 	    "uptime           %.0f s\n"
-	    "connections      %zu on %zu sockets\n"
+	    "connections      %zu on %zu sockets (%zu on control "
+	    "channels)\n"
 	    "objects loaded   %u of %u slots\n"
 	    "sessions loaded  %u of %u slots\n"
 	    "saved sessions   %u kept for clients\n"
@@ -154,7 +159,7 @@ control_status(struct control *ctl, const struct resmgr_snapshot *s,
 	    "%.2f s CPU\n",
 	    PACKAGE_VERSION, c->tcti, d->tpm_vendor, d->tpm_firmware,
 	    control_since(&d->started), conn_count(d), c->nsockets,
-	    s->loaded_objects, s->object_slots, s->loaded_sessions,
+	    ctrlconn_count(d), s->loaded_objects, s->object_slots, s->loaded_sessions,
 	    s->session_slots, s->client_saved,
 	    (unsigned long long)s->tpm_commands,
 	    (unsigned long long)s->backend_reopens, p.open_fds, p.max_fds,
@@ -195,7 +200,7 @@ control_clients(struct control *ctl, const struct resmgr_snapshot *s,
 		    "OBJECTS", "SESSIONS", "COMMANDS", "AGE(s)");
 	for (size_t i = 0; i < n; i++) {
 		const struct resmgr_owner_usage *u = control_usage(s,
-		    list[i].id);
+		    list[i].owner);
 		unsigned objects = u ? u->objects : 0;
 		unsigned sessions = u ? u->sessions : 0;
 
@@ -205,9 +210,11 @@ control_clients(struct control *ctl, const struct resmgr_snapshot *s,
 			control_json_string(out, list[i].socket);
 			evbuffer_add_printf(out, ",\"pod\":");
 			control_json_string(out, list[i].pod);
-			evbuffer_add_printf(out, ",\"uid\":%ld,\"gid\":%ld,"
+			evbuffer_add_printf(out, ",\"framing\":\"%s\","
+			    "\"owner\":%llu,\"uid\":%ld,\"gid\":%ld,"
 			    "\"pid\":%ld,\"objects\":%u,\"sessions\":%u,"
-			    "\"commands\":%llu,\"age_s\":%.0f}", list[i].uid,
+			    "\"commands\":%llu,\"age_s\":%.0f}", list[i].framing,
+			    (unsigned long long)list[i].owner, list[i].uid,
 			    list[i].gid, list[i].pid, objects, sessions,
 			    (unsigned long long)list[i].commands,
 			    control_since(&list[i].since));

@@ -19,11 +19,13 @@ struct control;
 struct metrics;
 struct stats;
 struct conn_table;
+struct ctrlconn_table;
 struct event;
 struct event_base;
 struct identity_table;
 struct listener;
 struct policy;
+struct procown_table;
 struct resmgr;
 struct worker;
 
@@ -39,6 +41,8 @@ struct daemon {
 	struct worker *worker;
 	struct listener_list listeners;
 	struct conn_table *conns;
+	struct ctrlconn_table *ctrlconns; /* on the sockets' .ctrl channels */
+	struct procown_table *procs;   /* processes owning TPM resources */
 	struct identity_table *identities;
 	uint32_t max_command_size;
 	uint32_t max_response_size;

@@ -12,7 +12,11 @@
  * hands out the last descriptor below the ceiling pauses, and so does one
  * whose accept() fails with EMFILE; once a second it looks whether
  * descriptors were freed, and accepts again then. Meanwhile new clients
- * wait in the listen backlog. */
+ * wait in the listen backlog.
+ *
+ * Every socket PATH comes with PATH.ctrl, same owner and mode: the
+ * simulator control channel that tpm2-tss's mssim: and swtpm: TCTIs open
+ * next to their data socket (ctrlconn.c). */
 #include "listener.h"
 
 #include <errno.h>
@@ -32,12 +36,27 @@
 #include "acceptguard.h"
 #include "config.h"
 #include "conn.h"
+#include "ctrlconn.h"
 #include "daemon.h"
 #include "log.h"
 #include "policy.h"
 #include "stats.h"
 
 #define LISTENER_BACKLOG 128
+#define LISTENER_CTRL_SUFFIX ".ctrl"
+#define LISTENER_SUN_PATH sizeof(((struct sockaddr_un *)0)->sun_path)
+
+struct listener;
+
+/* One listening path of a socket. */
+struct listener_endpoint {
+	struct listener *l;
+	bool ctrl;                  /* PATH.ctrl, the control channel */
+	char path[LISTENER_SUN_PATH];
+	char tmp_path[LISTENER_SUN_PATH];
+	struct evconnlistener *evl;
+	bool published;
+};
 
 struct listener {
 	TAILQ_ENTRY(listener) entry;
@@ -48,11 +67,8 @@ struct listener {
 	gid_t gid;
 	bool has_owner;             /* owner= configured */
 	bool keep;                  /* still configured (listener_sync) */
-	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	char tmp_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	struct evconnlistener *evl;
+	struct listener_endpoint ep[2];   /* PATH, then PATH.ctrl */
 	struct event *ev_retry;     /* paused: look for free descriptors */
-	int published;
 };
 
 /* Fill a sockaddr_un; -ENAMETOOLONG if the path does not fit. */
@@ -119,7 +135,8 @@ listener_pause(struct listener *l)
 {
 	struct timeval pause = { 1, 0 };
 
-	evconnlistener_disable(l->evl);
+	for (size_t i = 0; i < 2; i++)
+		evconnlistener_disable(l->ep[i].evl);
 	evtimer_add(l->ev_retry, &pause);
 }
 
@@ -129,10 +146,14 @@ static void
 listener_accept_cb(struct evconnlistener *evl, evutil_socket_t fd,
     struct sockaddr *sa, int socklen, void *arg)
 {
-	struct listener *l = arg;
+	struct listener_endpoint *ep = arg;
+	struct listener *l = ep->l;
 	int ceiling = conn_fd_ceiling(l->d);
 
-	conn_accept(l->d, l->name, fd);
+	if (ep->ctrl)
+		ctrlconn_accept(l->d, l->name, fd);
+	else
+		conn_accept(l->d, l->name, fd);
 	if (fd >= ceiling - 1) {
 		log_warnx("socket \"%s\": clients hold every file descriptor "
 		    "below %d, the rest is kept for the daemon; not accepting "
@@ -152,7 +173,8 @@ listener_retry_cb(evutil_socket_t fd, short what, void *arg)
 		evtimer_add(l->ev_retry, &pause);
 		return;
 	}
-	evconnlistener_enable(l->evl);
+	for (size_t i = 0; i < 2; i++)
+		evconnlistener_enable(l->ep[i].evl);
 	log_info("socket \"%s\": accepting again", l->name);
 }
 
@@ -160,12 +182,12 @@ listener_retry_cb(evutil_socket_t fd, short what, void *arg)
 static void
 listener_error_cb(struct evconnlistener *evl, void *arg)
 {
-	struct listener *l = arg;
+	struct listener_endpoint *ep = arg;
 	int err = EVUTIL_SOCKET_ERROR();
 
-	log_warn("accept on %s", l->path);
+	log_warn("accept on %s", ep->path);
 	if (accept_error_is_exhaustion(err))
-		listener_pause(l);
+		listener_pause(ep->l);
 }
 
 /* Make the parent directory if it is missing (e.g. /run/tpmproxy),
@@ -224,24 +246,43 @@ listener_unix_socket(const char *path, mode_t mode, bool has_owner, uid_t uid,
 	return fd;
 }
 
-/* Bind and listen under a temporary name next to path. */
+/* Bind and listen under a temporary name next to the endpoint's path. */
 static int
-listener_bind(struct listener *l)
+listener_bind(struct listener *l, struct listener_endpoint *ep)
 {
 	int fd;
 
-	fd = listener_unix_socket(l->tmp_path, l->mode, true, l->uid, l->gid,
+	fd = listener_unix_socket(ep->tmp_path, l->mode, true, l->uid, l->gid,
 	    LISTENER_BACKLOG);
 	if (fd < 0)
 		return fd;
-	l->evl = evconnlistener_new(l->d->base, listener_accept_cb, l,
+	ep->evl = evconnlistener_new(l->d->base, listener_accept_cb, ep,
 	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, fd);
-	if (l->evl == NULL) {
+	if (ep->evl == NULL) {
 		close(fd);
-		unlink(l->tmp_path);
+		unlink(ep->tmp_path);
 		return -ENOMEM;
 	}
-	evconnlistener_set_error_cb(l->evl, listener_error_cb);
+	evconnlistener_set_error_cb(ep->evl, listener_error_cb);
+	return 0;
+}
+
+/* Set an endpoint's path (path and suffix) and its temporary name. */
+static int
+listener_endpoint_init(struct listener *l, struct listener_endpoint *ep,
+    const char *path, const char *suffix)
+{
+	ep->l = l;
+	ep->ctrl = suffix[0] != '\0';
+	if ((size_t)snprintf(ep->path, sizeof(ep->path), "%s%s", path,
+	    suffix) >= sizeof(ep->path) ||
+	    (size_t)snprintf(ep->tmp_path, sizeof(ep->tmp_path), "%s.%ld.tmp",
+	    ep->path, (long)getpid()) >= sizeof(ep->tmp_path)) {
+		log_error("socket path %s is too long (at most %zu bytes, "
+		    "as %s%s must fit too)", path, LISTENER_SUN_PATH - 24,
+		    path, LISTENER_CTRL_SUFFIX);
+		return -ENAMETOOLONG;
+	}
 	return 0;
 }
 
@@ -270,22 +311,25 @@ listener_create(struct daemon *d, const struct config_socket *s)
 	l->gid = s->has_owner ? s->gid : d->run_gid;
 	l->has_owner = s->has_owner;
 	l->keep = true;
-	if (strlen(path) >= sizeof(l->path) ||
-	    (size_t)snprintf(l->tmp_path, sizeof(l->tmp_path), "%s.%ld.tmp",
-	        path, (long)getpid()) >= sizeof(l->tmp_path)) {
-		log_error("socket path %s is too long (at most %zu bytes)",
-		    path, sizeof(l->path) - 16);
+	if (listener_endpoint_init(l, &l->ep[0], path, "") != 0 ||
+	    listener_endpoint_init(l, &l->ep[1], path,
+	    LISTENER_CTRL_SUFFIX) != 0) {
 		free(l->name);
 		free(l);
 		return -ENAMETOOLONG;
 	}
-	strcpy(l->path, path);
 	l->ev_retry = evtimer_new(d->base, listener_retry_cb, l);
 	r = l->ev_retry == NULL ? -ENOMEM : listener_check_existing(path);
 	if (r == 0)
+		r = listener_check_existing(l->ep[1].path);
+	if (r == 0)
 		r = listener_make_parent(d, path);
 	if (r == 0)
-		r = listener_bind(l);
+		r = listener_bind(l, &l->ep[0]);
+	if (r == 0 && (r = listener_bind(l, &l->ep[1])) != 0) {
+		evconnlistener_free(l->ep[0].evl);
+		unlink(l->ep[0].tmp_path);
+	}
 	if (r != 0) {
 		if (r != -EADDRINUSE && r != -EEXIST)
 			log_error("cannot listen on %s: %s", path, strerror(-r));
@@ -303,13 +347,18 @@ listener_create(struct daemon *d, const struct config_socket *s)
 static int
 listener_publish(struct listener *l)
 {
-	if (rename(l->tmp_path, l->path) != 0) {
-		log_warn("rename %s to %s", l->tmp_path, l->path);
-		return -errno;
+	/* The control channel first: whoever sees PATH finds PATH.ctrl. */
+	for (int i = 1; i >= 0; i--) {
+		struct listener_endpoint *ep = &l->ep[i];
+
+		if (rename(ep->tmp_path, ep->path) != 0) {
+			log_warn("rename %s to %s", ep->tmp_path, ep->path);
+			return -errno;
+		}
+		ep->published = true;
 	}
-	l->published = 1;
-	log_info("socket \"%s\" listening on %s (mode %04o)", l->name, l->path,
-	    (unsigned)l->mode);
+	log_info("socket \"%s\" listening on %s and %s (mode %04o)", l->name,
+	    l->ep[0].path, l->ep[1].path, (unsigned)l->mode);
 	return 0;
 }
 
@@ -320,9 +369,13 @@ listener_free(struct listener *l)
 {
 	if (l == NULL)
 		return;
-	if (l->evl != NULL)
-		evconnlistener_free(l->evl);
-	unlink(l->published ? l->path : l->tmp_path);
+	for (size_t i = 0; i < 2; i++) {
+		struct listener_endpoint *ep = &l->ep[i];
+
+		if (ep->evl != NULL)
+			evconnlistener_free(ep->evl);
+		unlink(ep->published ? ep->path : ep->tmp_path);
+	}
 	event_free(l->ev_retry);
 	free(l->name);
 	free(l);
@@ -332,7 +385,7 @@ listener_free(struct listener *l)
 static bool
 listener_matches(const struct listener *l, const struct config_socket *s)
 {
-	return strcmp(l->path, s->path) == 0 && l->mode == s->mode &&
+	return strcmp(l->ep[0].path, s->path) == 0 && l->mode == s->mode &&
 	    l->has_owner == s->has_owner &&
 	    (!s->has_owner || (l->uid == s->uid && l->gid == s->gid));
 }
@@ -364,6 +417,7 @@ listener_sync(struct daemon *d)
 		if (l != NULL) {
 			TAILQ_REMOVE(&d->listeners, l, entry);
 			conn_close_socket(d, l->name);
+			ctrlconn_close_socket(d, l->name);
 			listener_free(l);
 		}
 		if (listener_create(d, s) != 0)
@@ -377,8 +431,9 @@ listener_sync(struct daemon *d)
 			log_info("socket \"%s\" removed", l->name);
 			TAILQ_REMOVE(&d->listeners, l, entry);
 			conn_close_socket(d, l->name);
+			ctrlconn_close_socket(d, l->name);
 			listener_free(l);
-		} else if (!l->published && listener_publish(l) != 0) {
+		} else if (!l->ep[0].published && listener_publish(l) != 0) {
 			status = -1;
 		}
 	}

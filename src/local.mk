@@ -12,8 +12,10 @@ TPMPROXYD_CORE = \
 	src/cmdattrs.c src/cmdattrs.h \
 	src/conn.c src/conn.h \
 	src/control.c src/control.h \
+	src/ctrlconn.c src/ctrlconn.h \
 	src/acceptguard.c src/acceptguard.h \
 	src/procstat.c src/procstat.h \
+	src/procown.c src/procown.h \
 	src/daemon.h \
 	src/frame.c src/frame.h \
 	src/identity.c src/identity.h \
@@ -29,6 +31,8 @@ TPMPROXYD_CORE = \
 	src/resmgr-commands.c src/resmgr-context.c src/resmgr-entries.c \
 	src/resmgr-quota.c \
 	src/sandbox.c src/sandbox.h \
+	src/simframe.c src/simframe.h \
+	src/simctrl.c src/simctrl.h \
 	src/fairq.c src/fairq.h \
 	src/stats.c src/stats.h \
 	src/tpmcmd.c src/tpmcmd.h \

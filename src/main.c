@@ -23,6 +23,7 @@
 #include "config.h"
 #include "conn.h"
 #include "control.h"
+#include "ctrlconn.h"
 #include "daemon.h"
 #include "frame.h"
 #include "identity.h"
@@ -31,6 +32,7 @@
 #include "metrics.h"
 #include "options.h"
 #include "policy.h"
+#include "procown.h"
 #include "resmgr.h"
 #include "sandbox.h"
 #include "stats.h"
@@ -193,6 +195,7 @@ main_begin_shutdown(struct daemon *d)
 	listener_close_all(d);
 	control_close(d);
 	metrics_close(d);
+	ctrlconn_close_all(d);
 	conn_shutdown_all(d);
 	if (conn_count(d) == 0) {
 		event_base_loopexit(d->base, NULL);
@@ -447,6 +450,7 @@ main_start(struct daemon *d)
 		fatalx("libevent has no pthreads support");
 	d->base = event_base_new();
 	if (d->base == NULL || conn_table_new(d) != 0 ||
+	    procown_table_new(d) != 0 || ctrlconn_table_new(d) != 0 ||
 	    identity_table_new(&d->identities) != 0)
 		fatalx("cannot create the event loop");
 	TAILQ_INIT(&d->listeners);
@@ -477,6 +481,7 @@ static void
 main_teardown(struct daemon *d)
 {
 	listener_close_all(d);
+	ctrlconn_close_all(d);
 	conn_close_all(d);
 	metrics_close(d);
 	worker_stop(d->worker);
@@ -490,6 +495,8 @@ main_teardown(struct daemon *d)
 		event_free(d->ev_signals[i]);
 	event_free(d->ev_grace);
 	conn_table_free(d);
+	procown_table_free(d);
+	ctrlconn_table_free(d);
 	stats_free(d->stats);
 	if (d->audit != NULL) {
 		main_audit_event(d, "stop", NULL);

@@ -7,6 +7,8 @@
 #include "procstat.h"
 
 #include <dirent.h>
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,4 +99,51 @@ procstat_read(struct procstat *p)
 		    "%*d %*u %*u %*u %*u %*u %llu %llu", &utime, &stime) == 2)
 			p->cpu_seconds = (double)(utime + stime) / (double)ticks;
 	}
+}
+
+/* The start time (field 22, clock ticks after boot) in the text of a
+ * /proc/PID/stat: with the pid, what names one process for good, since a
+ * pid is reused. The command name (field 2) may hold spaces and
+ * parentheses, so fields are counted after its last ')'. Returns 0, or
+ * -EINVAL when the text is not such a line. */
+int
+procstat_parse_start_time(const char *stat_text, unsigned long long *start)
+{
+	const char *p = strrchr(stat_text, ')');
+	unsigned long long v = 0;
+
+	if (p == NULL)
+		return -EINVAL;
+	p++;
+	/* Fields 3 (state) to 21, each a space and a non-empty token. */
+	for (int field = 3; field < 22; field++) {
+		if (*p++ != ' ' || *p == ' ' || *p == '\0' || *p == '\n')
+			return -EINVAL;
+		while (*p != ' ' && *p != '\0' && *p != '\n')
+			p++;
+	}
+	if (*p++ != ' ' || *p < '0' || *p > '9')
+		return -EINVAL;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (v > (ULLONG_MAX - (unsigned)(*p - '0')) / 10)
+			return -EINVAL;
+		v = v * 10 + (unsigned)(*p - '0');
+	}
+	if (*p != ' ' && *p != '\n' && *p != '\0')
+		return -EINVAL;
+	*start = v;
+	return 0;
+}
+
+/* The start time of process pid (see above); -errno when it has gone. */
+int
+procstat_start_time(pid_t pid, unsigned long long *start)
+{
+	char path[64], buf[1024];
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	errno = 0;
+	if (procstat_slurp(path, buf, sizeof(buf)) <= 0)
+		return errno != 0 ? -errno : -ESRCH;
+	return procstat_parse_start_time(buf, start);
 }

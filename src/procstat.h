@@ -4,6 +4,7 @@
 #define TPMPROXY_PROCSTAT_H
 
 #include <stdint.h>
+#include <sys/types.h>
 
 struct procstat {
 	long open_fds;        /* -1 when unknown */
@@ -14,5 +15,8 @@ struct procstat {
 
 void procstat_read(struct procstat *p);
 long procstat_parse_limit(const char *limits_text, const char *name);
+int procstat_parse_start_time(const char *stat_text,
+    unsigned long long *start);
+int procstat_start_time(pid_t pid, unsigned long long *start);
 
 #endif

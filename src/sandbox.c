@@ -99,6 +99,8 @@ static const struct sandbox_rule sandbox_rules[] = {
 	ALLOW(listen, "listeners a reload adds"),
 	ALLOW(shutdown, "closing a client after its last response"),
 	ALLOW(close, "every descriptor"),
+	ALLOW(pidfd_open, "learning when a tcti-swtpm client process that "
+	    "owns TPM objects exits"),
 
 	/* Files. Paths cannot be filtered (seccomp sees pointers only, and
 	 * a reload, the audit log's reopen and the backend's reopen of

@@ -76,3 +76,36 @@ test/fuzz/fuzz-auditverify: $(FUZZ_AUDITVERIFY_INPUTS) \
 	$(CLANG) $(FUZZ_FLAGS) $(LIBCRYPTO_CFLAGS) $(TSS2_RC_CFLAGS) -o $@ \
 	$(FUZZ_AUDITVERIFY_INPUTS) $(LIBCRYPTO_LIBS) $(TSS2_RC_LIBS)
 endif
+
+# The simulator framing of a data socket (src/simframe.c).
+EXTRA_DIST += test/fuzz/fuzz-simframe.c
+if HAVE_CLANG
+FUZZ_BINARIES += test/fuzz/fuzz-simframe
+FUZZ_SIMFRAME_INPUTS = $(srcdir)/test/fuzz/fuzz-simframe.c \
+	$(srcdir)/src/simframe.c $(srcdir)/src/frame.c
+test/fuzz/fuzz-simframe: $(FUZZ_SIMFRAME_INPUTS) $(srcdir)/src/simframe.h config.h
+	$(AM_V_CC)$(MKDIR_P) test/fuzz && \
+	$(CLANG) $(FUZZ_FLAGS) -o $@ $(FUZZ_SIMFRAME_INPUTS)
+endif
+
+# /proc text the daemon parses: peers' start times, its own limits.
+EXTRA_DIST += test/fuzz/fuzz-procstat.c
+if HAVE_CLANG
+FUZZ_BINARIES += test/fuzz/fuzz-procstat
+FUZZ_PROCSTAT_INPUTS = $(srcdir)/test/fuzz/fuzz-procstat.c \
+	$(srcdir)/src/procstat.c
+test/fuzz/fuzz-procstat: $(FUZZ_PROCSTAT_INPUTS) $(srcdir)/src/procstat.h config.h
+	$(AM_V_CC)$(MKDIR_P) test/fuzz && \
+	$(CLANG) $(FUZZ_FLAGS) -o $@ $(FUZZ_PROCSTAT_INPUTS)
+endif
+
+# The simulator control channel SOCK.ctrl (src/simctrl.c).
+EXTRA_DIST += test/fuzz/fuzz-simctrl.c
+if HAVE_CLANG
+FUZZ_BINARIES += test/fuzz/fuzz-simctrl
+FUZZ_SIMCTRL_INPUTS = $(srcdir)/test/fuzz/fuzz-simctrl.c \
+	$(srcdir)/src/simctrl.c $(srcdir)/src/frame.c
+test/fuzz/fuzz-simctrl: $(FUZZ_SIMCTRL_INPUTS) $(srcdir)/src/simctrl.h config.h
+	$(AM_V_CC)$(MKDIR_P) test/fuzz && \
+	$(CLANG) $(FUZZ_FLAGS) -o $@ $(FUZZ_SIMCTRL_INPUTS)
+endif

@@ -5,7 +5,8 @@
 set -eu
 seconds=${FUZZ_SECONDS:-5}
 status=0
-for name in ${FUZZERS:-frame config cgroup profile resmgr auditverify}; do
+# Every harness with a committed corpus (test/fuzz/corpus/NAME).
+for name in ${FUZZERS:-$(cd "$top_srcdir/test/fuzz/corpus" && ls)}; do
 	bin="$top_builddir/test/fuzz/fuzz-$name"
 	corpus="$top_srcdir/test/fuzz/corpus/$name"
 	[ -x "$bin" ] || { echo "SKIP: $bin not built"; exit 77; }

@@ -123,6 +123,21 @@ FAULT_INTEGRATION_TESTS = test/integration/fault-kill-soak.sh
 INTEGRATION_TESTS += $(FAULT_INTEGRATION_TESTS)
 dist_check_SCRIPTS += test/integration/soak-worker.py
 
+# Simulator protocols (issue #11): stock tcti-mssim and tcti-swtpm
+# (tpm2-tools, tpm2-pytss) through the socket and its SOCK.ctrl, one owner
+# per process for tcti-swtpm, every control command leaving the TPM
+# untouched, bad input in both framings. Longest first for `make -j check`.
+SIM_INTEGRATION_TESTS = \
+	test/integration/sim-pytss.sh \
+	test/integration/sim-bad-input.sh \
+	test/integration/sim-tools.sh \
+	test/integration/sim-control.sh
+INTEGRATION_TESTS += $(SIM_INTEGRATION_TESTS)
+dist_check_SCRIPTS += \
+	test/integration/simlib.py \
+	test/integration/sim-pytss-worker.py
+dist_check_DATA += test/integration/simlib.sh
+
 # Consumers people deploy (issue #11), from Debian's packages, each run as a
 # user runs it through tpmproxyd, through our proxy: TCTI and the stock
 # mssim:path= TCTI, alone and two at once: the tpm2-openssl provider,

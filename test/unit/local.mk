@@ -134,3 +134,37 @@ test_unit_test_identity_CFLAGS = $(UNIT_CFLAGS)
 test_unit_test_identity_LDFLAGS = $(UNIT_LINK_FLAGS)
 test_unit_test_identity_LDADD = $(CMOCKA_LIBS)
 endif
+
+if UNIT
+check_PROGRAMS += test/unit/test-simframe
+TESTS += test/unit/test-simframe
+test_unit_test_simframe_SOURCES = test/unit/test-simframe.c \
+	src/simframe.c src/simframe.h src/frame.c src/frame.h
+test_unit_test_simframe_CFLAGS = $(UNIT_CFLAGS)
+test_unit_test_simframe_LDFLAGS = $(UNIT_LINK_FLAGS)
+test_unit_test_simframe_LDADD = $(CMOCKA_LIBS)
+endif
+
+# The simulator control channel SOCK.ctrl (src/simctrl.c), pure protocol.
+if UNIT
+check_PROGRAMS += test/unit/test-simctrl
+TESTS += test/unit/test-simctrl
+test_unit_test_simctrl_SOURCES = test/unit/test-simctrl.c \
+	src/simctrl.c src/simctrl.h src/frame.c src/frame.h
+test_unit_test_simctrl_CFLAGS = $(UNIT_CFLAGS)
+test_unit_test_simctrl_LDFLAGS = $(UNIT_LINK_FLAGS)
+test_unit_test_simctrl_LDADD = $(CMOCKA_LIBS)
+endif
+
+# Processes owning TPM resources (src/procown.c), with real children.
+if UNIT
+check_PROGRAMS += test/unit/test-procown
+TESTS += test/unit/test-procown
+test_unit_test_procown_SOURCES = test/unit/test-procown.c \
+	src/procown.c src/procown.h src/procstat.c src/procstat.h \
+	src/identity.c src/identity.h src/ratelimit.c src/ratelimit.h \
+	src/log.c src/log.h
+test_unit_test_procown_CFLAGS = $(UNIT_CFLAGS) $(LIBEVENT_CFLAGS)
+test_unit_test_procown_LDFLAGS = $(UNIT_LINK_FLAGS)
+test_unit_test_procown_LDADD = $(CMOCKA_LIBS) $(LIBEVENT_LIBS)
+endif

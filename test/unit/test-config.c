@@ -688,9 +688,9 @@ config_parse_buffer_path_too_long(void **state)
 	path[CONFIG_SOCKET_PATH_MAX] = 'p';
 	path[CONFIG_SOCKET_PATH_MAX + 1] = '\0';
 	snprintf(text, sizeof(text), "[socket \"a\"]\npath = %s\n", path);
-	expect_error(text, "t.conf:2: path: path longer than 95 bytes");
+	expect_error(text, "t.conf:2: path: path longer than 90 bytes");
 	snprintf(text, sizeof(text), "[daemon]\ncontrol-socket = %s\n", path);
-	expect_error(text, "t.conf:2: control-socket: path longer than 95 "
+	expect_error(text, "t.conf:2: control-socket: path longer than 90 "
 	    "bytes");
 }
 

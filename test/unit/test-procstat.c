@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* Unit tests of src/procstat.c: the /proc/self/limits row parser, and
  * the figures of this very process. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -67,6 +68,58 @@ read_counts_own_descriptors(void **state)
 	assert_true(after.cpu_seconds >= 0);
 }
 
+/* A real line: the name holds spaces and a ')'. */
+static void
+parse_start_time_of_a_real_line(void **state)
+{
+	static const char line[] = "4242 (a b) c)) S 1 4242 4242 0 -1 "
+	    "4194560 120 0 0 0 3 1 0 0 20 0 1 0 987654 10 20\n";
+	unsigned long long start = 0;
+
+	(void)state;
+	assert_int_equal(procstat_parse_start_time(line, &start), 0);
+	assert_int_equal(start, 987654);
+}
+
+static void
+parse_start_time_refuses_broken_lines(void **state)
+{
+	static const char *const bad[] = {
+		"",
+		"4242 no parenthesis S 1 2 3",
+		"4242 (x) S 1 4242 4242 0 -1 4194560 120 0 0 0 3 1 0 0 20 0 1 0",
+		"4242 (x) S 1 4242 4242 0 -1 4194560 120 0 0 0 3 1 0 0 20 0 1 0 ",
+		"4242 (x) S 1 4242 4242 0 -1 4194560 120 0 0 0 3 1 0 0 20 0 1 0 x",
+		"4242 (x) S 1 4242 4242 0 -1 4194560 120 0 0 0 3 1 0 0 20 0 1 0 12x",
+		"4242 (x) S  1 4242 4242 0 -1 4194560 120 0 0 0 3 1 0 0 20 0 1 0 9",
+		"4242 (x) S 1 4242 4242 0 -1 4194560 120 0 0 0 3 1 0 0 20 0 1 0 "
+		    "99999999999999999999999",
+		"4242 (x)",
+	};
+	unsigned long long start = 7;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(procstat_parse_start_time(bad[i], &start),
+		    -EINVAL);
+		assert_int_equal(start, 7);
+	}
+}
+
+/* Our own start time, and a pid that does not exist. */
+static void
+start_time_of_live_and_gone_processes(void **state)
+{
+	unsigned long long a = 0, b = 0;
+
+	(void)state;
+	assert_int_equal(procstat_start_time(getpid(), &a), 0);
+	assert_int_equal(procstat_start_time(getpid(), &b), 0);
+	assert_true(a > 0);
+	assert_int_equal(a, b);
+	assert_int_not_equal(procstat_start_time(0x3fffffff, &a), 0);
+}
+
 int
 main(void)
 {
@@ -74,6 +127,9 @@ main(void)
 		cmocka_unit_test(parse_limit_finds_the_soft_value),
 		cmocka_unit_test(parse_limit_unlimited_missing_and_broken),
 		cmocka_unit_test(read_counts_own_descriptors),
+		cmocka_unit_test(parse_start_time_of_a_real_line),
+		cmocka_unit_test(parse_start_time_refuses_broken_lines),
+		cmocka_unit_test(start_time_of_live_and_gone_processes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
