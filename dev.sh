@@ -13,7 +13,9 @@ BUILD_PACKAGES=(build-essential autoconf automake libtool pkg-config
 	libcmocka-dev)
 TEST_PACKAGES=(swtpm swtpm-tools tpm2-tools python3 python3-tpm2-pytss
 	socat clang libclang-rt-14-dev valgrind mandoc procps yamllint
-	python3-yaml qemu-system-x86 linux-image-amd64 busybox-static)
+	python3-yaml qemu-system-x86 linux-image-amd64 busybox-static
+	tpm2-openssl libtpm2-pkcs11-1 libtpm2-pkcs11-tools opensc clevis
+	clevis-tpm2)
 # Only `./dev.sh bench`: the contenders and the plot.
 BENCH_PACKAGES=(tpm2-abrmd libtss2-tcti-tabrmd0 dbus libtss2-tcti-pcap0
 	gnuplot-nox)

@@ -143,3 +143,17 @@ dist_check_DATA += test/integration/simlib.sh
 BRIDGE_INTEGRATION_TESTS = test/integration/bridge.sh
 INTEGRATION_TESTS += $(BRIDGE_INTEGRATION_TESTS)
 dist_check_SCRIPTS += test/integration/bridge-client.py
+
+# Consumers people deploy (issue #11), from Debian's packages, each run as a
+# user runs it through tpmproxyd, through our proxy: TCTI and the stock
+# mssim:path= TCTI, alone and two at once: the tpm2-openssl provider,
+# tpm2-pkcs11 (tpm2_ptool, pkcs11-tool), clevis's tpm2 pin, and tpm2-tools
+# over the stock cmd: TCTI with socat. Each skips (77), naming the package,
+# when its consumer is not installed.
+CONSUMER_INTEGRATION_TESTS = \
+	test/integration/consumer-pkcs11.sh \
+	test/integration/consumer-clevis.sh \
+	test/integration/consumer-openssl.sh \
+	test/integration/consumer-cmd.sh
+INTEGRATION_TESTS += $(CONSUMER_INTEGRATION_TESTS)
+dist_check_DATA += test/integration/consumerlib.sh
