@@ -604,7 +604,7 @@ conn_frame(struct conn *c, struct evbuffer *in, size_t avail,
 {
 	uint8_t head[SIMFRAME_PREFIX_SIZE + FRAME_HEADER_SIZE];
 	uint32_t max = c->d->max_command_size;
-	struct frame_header hdr;
+	struct frame_header hdr = { 0 };
 	struct simframe sf;
 	char why[64];
 	enum frame_status st;
