@@ -17,9 +17,9 @@
 /* Longer than any valid address: refuse before copying. */
 #define BRIDGE_ADDR_INPUT_MAX 64
 
-/* Write a message to err; always -EINVAL. */
-static int __attribute__((format(printf, 3, 4)))
-bridge_addr_error(char *err, size_t errlen, const char *fmt, ...)
+/* Write a message to err; always -EINVAL. For the options too. */
+int
+bridge_error(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -39,25 +39,25 @@ bridge_addr_port(const char *s, uint16_t *port, char *err, size_t errlen)
 	size_t n;
 
 	if (*s == '\0')
-		return bridge_addr_error(err, errlen, "no port after ':'");
+		return bridge_error(err, errlen, "no port after ':'");
 	for (n = 0; s[n] != '\0'; n++) {
 		if (s[n] < '0' || s[n] > '9')
-			return bridge_addr_error(err, errlen,
+			return bridge_error(err, errlen,
 			    "port \"%s\" is not a decimal number", s);
 		if (n == 5)
-			return bridge_addr_error(err, errlen,
+			return bridge_error(err, errlen,
 			    "port %s is out of range (1-65534)", s);
 		v = v * 10 + (unsigned long)(s[n] - '0');
 	}
 	if (v == 0)
-		return bridge_addr_error(err, errlen,
+		return bridge_error(err, errlen,
 		    "port 0 is not allowed: clients need a fixed port N "
 		    "and N + 1");
 	if (v == 65535)
-		return bridge_addr_error(err, errlen,
+		return bridge_error(err, errlen,
 		    "port 65535 leaves no room for the control port N + 1");
 	if (v > 65535)
-		return bridge_addr_error(err, errlen,
+		return bridge_error(err, errlen,
 		    "port %s is out of range (1-65534)", s);
 	*port = (uint16_t)v;
 	return 0;
@@ -80,10 +80,10 @@ bridge_addr_split(const char *text, char *buf, const char **host,
 	if (*bracketed) {
 		close = strchr(buf, ']');
 		if (close == NULL)
-			return bridge_addr_error(err, errlen,
+			return bridge_error(err, errlen,
 			    "no ']' after the IPv6 address");
 		if (close[1] != ':')
-			return bridge_addr_error(err, errlen,
+			return bridge_error(err, errlen,
 			    "no ':PORT' after ']'");
 		*close = '\0';
 		*host = buf + 1;
@@ -92,10 +92,10 @@ bridge_addr_split(const char *text, char *buf, const char **host,
 	}
 	colon = strrchr(buf, ':');
 	if (colon == NULL)
-		return bridge_addr_error(err, errlen,
+		return bridge_error(err, errlen,
 		    "no ':PORT' (want HOST:PORT, e.g. 127.0.0.1:2321)");
 	if (memchr(buf, ':', (size_t)(colon - buf)) != NULL)
-		return bridge_addr_error(err, errlen,
+		return bridge_error(err, errlen,
 		    "more than one ':' (an IPv6 address needs brackets: "
 		    "[::1]:PORT)");
 	*colon = '\0';
@@ -118,17 +118,17 @@ bridge_addr_parse(const char *text, struct bridge_addr *out, char *err,
 	int r;
 
 	if (text == NULL || *text == '\0')
-		return bridge_addr_error(err, errlen,
+		return bridge_error(err, errlen,
 		    "empty address (want HOST:PORT, e.g. 127.0.0.1:2321)");
 	if (strlen(text) > BRIDGE_ADDR_INPUT_MAX)
-		return bridge_addr_error(err, errlen, "longer than %d bytes",
+		return bridge_error(err, errlen, "longer than %d bytes",
 		    BRIDGE_ADDR_INPUT_MAX);
 	r = bridge_addr_split(text, buf, &host, &port_text, &bracketed, err,
 	    errlen);
 	if (r != 0)
 		return r;
 	if (*host == '\0')
-		return bridge_addr_error(err, errlen,
+		return bridge_error(err, errlen,
 		    "no host before the port (e.g. 127.0.0.1:2321)");
 	r = bridge_addr_port(port_text, &port, err, errlen);
 	if (r != 0)
@@ -136,7 +136,7 @@ bridge_addr_parse(const char *text, struct bridge_addr *out, char *err,
 	memset(out, 0, sizeof(*out));
 	if (bracketed) {
 		if (inet_pton(AF_INET6, host, &sin6->sin6_addr) != 1)
-			return bridge_addr_error(err, errlen,
+			return bridge_error(err, errlen,
 			    "\"%s\" is not a numeric IPv6 address", host);
 		sin6->sin6_family = AF_INET6;
 		sin6->sin6_port = htons(port);
@@ -144,7 +144,7 @@ bridge_addr_parse(const char *text, struct bridge_addr *out, char *err,
 		out->loopback = IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr);
 	} else {
 		if (inet_pton(AF_INET, host, &sin->sin_addr) != 1)
-			return bridge_addr_error(err, errlen,
+			return bridge_error(err, errlen,
 			    "\"%s\" is not a numeric IPv4 address "
 			    "(e.g. 127.0.0.1)", host);
 		sin->sin_family = AF_INET;

@@ -25,5 +25,7 @@ int bridge_addr_parse(const char *text, struct bridge_addr *out, char *err,
 void bridge_addr_with_port(const struct bridge_addr *a, uint16_t port,
     struct sockaddr_storage *ss, socklen_t *len);
 void bridge_addr_format(const struct sockaddr *sa, char *buf, size_t len);
+int bridge_error(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 #endif

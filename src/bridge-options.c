@@ -53,20 +53,6 @@ bridge_options_usage(FILE *f)
 	    BRIDGE_DEFAULT_MAX_CONNECTIONS);
 }
 
-/* Write a message to err; always -EINVAL. */
-static int __attribute__((format(printf, 3, 4)))
-bridge_options_error(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (errlen > 0) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -EINVAL;
-}
-
 /* A socket path: not empty, and short enough for sun_path with its NUL. */
 static int
 bridge_options_path(const char *option, const char *value, char *dst,
@@ -75,10 +61,10 @@ bridge_options_path(const char *option, const char *value, char *dst,
 	size_t n = strlen(value), m = strlen(suffix);
 
 	if (n == 0)
-		return bridge_options_error(err, errlen, "--%s: empty path",
+		return bridge_error(err, errlen, "--%s: empty path",
 		    option);
 	if (n + m >= BRIDGE_PATH_MAX)
-		return bridge_options_error(err, errlen,
+		return bridge_error(err, errlen,
 		    "--%s: \"%s%s\" is longer than a unix socket path may be "
 		    "(%zu bytes)", option, value, suffix, BRIDGE_PATH_MAX - 1);
 	memcpy(dst, value, n);
@@ -101,7 +87,7 @@ bridge_options_count(const char *value, unsigned *out, char *err,
 	}
 	if (n == 0 || value[n] != '\0' || v == 0 ||
 	    v > BRIDGE_MAX_CONNECTIONS_LIMIT)
-		return bridge_options_error(err, errlen,
+		return bridge_error(err, errlen,
 		    "--max-connections: \"%s\" is not a number from 1 to %d",
 		    value, BRIDGE_MAX_CONNECTIONS_LIMIT);
 	*out = (unsigned)v;
@@ -132,12 +118,12 @@ bridge_options_one(int ch, const char *arg, struct bridge_options *o,
 		return 0;
 	case OPT_LOG_LEVEL:
 		if (log_level_parse(arg, &o->log_level) != 0)
-			return bridge_options_error(err, errlen,
+			return bridge_error(err, errlen,
 			    "--log-level: \"%s\" is not error, warning, info "
 			    "or debug", arg);
 		return 0;
 	default:
-		return bridge_options_error(err, errlen, "internal: option %d",
+		return bridge_error(err, errlen, "internal: option %d",
 		    ch);
 	}
 }
@@ -151,10 +137,10 @@ bridge_options_finish(struct bridge_options *o, const char *listen,
 	int r;
 
 	if (bridge_addr_parse(listen, &o->listen, why, sizeof(why)) != 0)
-		return bridge_options_error(err, errlen, "--listen \"%s\": %s",
+		return bridge_error(err, errlen, "--listen \"%s\": %s",
 		    listen, why);
 	if (!o->listen.loopback && !o->allow_non_loopback)
-		return bridge_options_error(err, errlen,
+		return bridge_error(err, errlen,
 		    "--listen %s: not a loopback address (127.0.0.0/8 or "
 		    "[::1]); the bridge asks no credentials, so whoever "
 		    "reaches the port would use the pod's TPM access "
@@ -198,10 +184,10 @@ bridge_options_parse(int argc, char **argv, struct bridge_options *o,
 			*action = BRIDGE_OPTIONS_VERSION;
 			return 0;
 		case ':':
-			return bridge_options_error(err, errlen,
+			return bridge_error(err, errlen,
 			    "%s needs a value", argv[optind - 1]);
 		case '?':
-			return bridge_options_error(err, errlen,
+			return bridge_error(err, errlen,
 			    "unknown option %s", argv[optind - 1]);
 		default:
 			r = bridge_options_one(ch, optarg, o, &socket, &ctrl,
@@ -211,7 +197,7 @@ bridge_options_parse(int argc, char **argv, struct bridge_options *o,
 		}
 	}
 	if (optind < argc)
-		return bridge_options_error(err, errlen,
+		return bridge_error(err, errlen,
 		    "unexpected argument \"%s\"", argv[optind]);
 	return bridge_options_finish(o, listen, socket, ctrl, err, errlen);
 }

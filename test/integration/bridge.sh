@@ -119,17 +119,6 @@ port_answers() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
 bridge_fds() { find "/proc/$BRIDGE_PID/fd" -mindepth 1 -maxdepth 1 | wc -l; }
 bridge_idle() { (( $(bridge_fds) == idle_fds )); }
 
-# wait_for WHAT CMD...: until CMD succeeds; fail after $WAIT seconds.
-wait_for() {
-    local what=$1 i
-    shift
-    for (( i = 0; i < WAIT * 10; i++ )); do
-        "$@" && return 0
-        sleep 0.1
-    done
-    fail "waited ${WAIT}s for $what"
-}
-
 # Connections from the bridge the daemon has logged: connect or disconnect.
 daemon_saw() {
     grep -cE "tpmproxyd info: $1 id=[0-9]+ .*pid=$BRIDGE_PID( |$)" "$T/daemon.log" || true
@@ -167,14 +156,14 @@ step "raw GetRandom over TCP (again)" client getrandom
 (( $(daemon_saw connect) >= 2 )) ||
     fail "the daemon did not log the bridge (pid $BRIDGE_PID) as the peer: $(grep ' connect id=' "$T/daemon.log" | tail -n 3)"
 say "the daemon logs the bridge as the peer: $(grep -E " connect id=.*pid=$BRIDGE_PID" "$T/daemon.log" | tail -n 1 | sed 's/.*info: //')"
-wait_for "the daemon to close every connection the bridge made" all_closed_at_daemon
-wait_for "the bridge to close its connections ($idle_fds descriptors when idle)" bridge_idle
+wait_until "waiting for the daemon to close every connection the bridge made" all_closed_at_daemon
+wait_until "waiting for the bridge to close its connections ($idle_fds descriptors when idle)" bridge_idle
 say "client closed: the daemon closed all $(daemon_saw disconnect) connections of the bridge; bridge back to $idle_fds descriptors"
 
 # ---- the daemon closes, goes away and comes back ------------------------------------
 client hold "$T/held.ready" > "$T/held.out" 2>&1 &
 held=$!
-wait_for "the held connection" test -s "$T/held.ready"
+wait_until "waiting for the held connection" test -s "$T/held.ready"
 stop_daemon
 wait_jobs held="$held"
 proc_running "$BRIDGE_PID" || fail "the bridge exited when the daemon stopped"
@@ -188,7 +177,7 @@ proc_running "$BRIDGE_PID" || fail "the bridge exited while the daemon was gone"
 start_daemon
 step "raw GetRandom after the daemon is back" client getrandom
 say "daemon back: $(cat "$T/step.out")"
-wait_for "the bridge to close its connections" bridge_idle
+wait_until "waiting for the bridge to close its connections" bridge_idle
 
 # ---- --max-connections ---------------------------------------------------------------
 main_pid=$BRIDGE_PID main_port=$BRIDGE_PORT main_log=$BRIDGE_LOG
@@ -222,7 +211,7 @@ SWTPM_DIRS+=("$direct")
     --flags not-need-init,startup-clear --pid "file=$direct/swtpm.pid" \
     --log "file=$direct/swtpm.log,level=1" --daemon ||
     fail "swtpm on unix sockets did not start"
-wait_for "swtpm's unix sockets" test -S "$direct/tpm.sock.ctrl"
+wait_until "waiting for swtpm's unix sockets" test -S "$direct/tpm.sock.ctrl"
 give_to_daemon "$direct/tpm.sock" "$direct/tpm.sock.ctrl"
 saved_sock=$SOCK
 SOCK=$direct/tpm.sock
@@ -275,8 +264,8 @@ tools_flow() {
 tools_flow mssim "mssim:host=127.0.0.1,port=$BRIDGE_PORT"
 tools_flow swtpm "swtpm:host=127.0.0.1,port=$BRIDGE_PORT"
 say "the daemon saw $(daemon_saw connect) connections from the bridge's pid $BRIDGE_PID"
-wait_for "the daemon to close every data connection of the tools" all_closed_at_daemon
-wait_for "the bridge to close the tools' data and control connections" bridge_idle
+wait_until "waiting for the daemon to close every data connection of the tools" all_closed_at_daemon
+wait_until "waiting for the bridge to close the tools' data and control connections" bridge_idle
 
 # tcti-swtpm's objects belong to the peer process, the bridge: kept while
 # it runs, flushed when it exits.
@@ -286,7 +275,7 @@ owns=$(grep -E "process $BRIDGE_PID on socket [^ ]+ owns its connections' TPM re
 [[ $owns =~ \(owner\ ([0-9]+)\) ]] && owner=${BASH_REMATCH[1]}
 bridge_pid=$BRIDGE_PID
 stop_bridge
-wait_for "the daemon to flush what the bridge's swtpm: clients held" \
+wait_until "waiting for the daemon to flush what the bridge's swtpm: clients held" \
     grep -qE "process $bridge_pid on socket [^ ]+ exited; flushing what it held" "$T/daemon.log"
 flushed=$(grep -cE "owner $owner gone: flushing 0x" "$T/daemon.log" || true)
 (( flushed > 0 )) || fail "the bridge exited, but nothing of owner $owner was flushed"

@@ -25,7 +25,6 @@ import sys
 
 sys.dont_write_bytecode = True
 
-import argparse  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
 import re  # noqa: E402
@@ -41,7 +40,7 @@ import time  # noqa: E402
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from pollib import (  # noqa: E402
     CAP_TPM_PROPERTIES, CC, POD_UIDS, PT_FIXED, RC_RETRY, WAIT, Failure, enter_pod,
-    get_random, log_since, log_size, must, rcstr, run_scenario, sock, u16, u32, wait_for)
+    get_random, log_since, log_size, must, rcstr, scenario_main, sock, u16, u32, wait_for)
 from rmlib import Conn  # noqa: E402
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -755,20 +754,19 @@ SCENARIOS = {
 
 
 def main(argv):
-    ap = argparse.ArgumentParser(usage=__doc__)
-    ap.add_argument("scenario", choices=sorted(SCENARIOS))
-    ap.add_argument("--dir", required=True)
-    ap.add_argument("--log", required=True)
-    ap.add_argument("--ctl")
-    ap.add_argument("--tpmproxyctl")
-    ap.add_argument("--audit")
-    ap.add_argument("--daemon-pid", type=int)
-    ap.add_argument("--proc-root")
-    ap.add_argument("--metrics")
-    ap.add_argument("--count", type=int, default=1000)
-    ap.add_argument("--max", type=int, default=10)
-    args = ap.parse_args(argv[1:])
-    return run_scenario("exhaustlib", SCENARIOS, args)
+    def options(ap):
+        ap.add_argument("--dir", required=True)
+        ap.add_argument("--log", required=True)
+        ap.add_argument("--ctl")
+        ap.add_argument("--tpmproxyctl")
+        ap.add_argument("--audit")
+        ap.add_argument("--daemon-pid", type=int)
+        ap.add_argument("--proc-root")
+        ap.add_argument("--metrics")
+        ap.add_argument("--count", type=int, default=1000)
+        ap.add_argument("--max", type=int, default=10)
+
+    return scenario_main("exhaustlib", __doc__, SCENARIOS, argv, options)
 
 
 if __name__ == "__main__":

@@ -53,6 +53,18 @@ skip() {
     exit 77
 }
 
+# wait_until DESCRIPTION CMD...: poll CMD (every 0.1 s) until it succeeds;
+# fail with DESCRIPTION after $WAIT seconds (a hang, not a time limit).
+wait_until() {
+    local what=$1 i
+    shift
+    for (( i = 0; i < WAIT * 10; i++ )); do
+        "$@" && return 0
+        sleep 0.1
+    done
+    fail "$what (waited ${WAIT}s)"
+}
+
 # ---- prerequisites -------------------------------------------------------------
 
 # Skip (77) unless swtpm and every named program are installed.

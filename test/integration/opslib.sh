@@ -94,18 +94,6 @@ ctl_save() {
     cp "$T/ctl.out" "$T/$name"
 }
 
-# wait_until DESCRIPTION CMD...: poll CMD (every 0.1 s) until it succeeds,
-# for at most $WAIT seconds.
-wait_until() {
-    local what=$1 i
-    shift
-    for (( i = 0; i < WAIT * 10; i++ )); do
-        "$@" && return 0
-        sleep 0.1
-    done
-    fail "$what (waited ${WAIT}s)"
-}
-
 # compare A OP B: OP is == or >=.
 compare() {
     case $2 in

@@ -24,7 +24,6 @@ import sys
 
 sys.dont_write_bytecode = True
 
-import argparse  # noqa: E402
 import os  # noqa: E402
 import pwd  # noqa: E402
 import random  # noqa: E402
@@ -45,7 +44,7 @@ from rmlib import (  # noqa: E402
     PCR0_SHA256, PW, RH_NULL, RH_OWNER, RM_LAYER, Conn, Failure, Mismatches, b2, context_load,
     context_save, create_primary, ecc_signing_template, expect_rc, flush, get_random,
     hash_sequence_start, key, must, policy_get_digest, policy_pcr, policy_secret, rcstr,
-    read_public, run_scenario, session, sign, sign_and_verify, start_session, u8, u16, u32,
+    read_public, scenario_main, session, sign, sign_and_verify, start_session, u8, u16, u32,
     verify_signature)
 
 WAIT = float(os.environ.get("TPMPROXY_TEST_WAIT", "30"))
@@ -1701,25 +1700,21 @@ SCENARIOS = {
 
 
 def main(argv):
-    if len(argv) == 2 and argv[1] == "--list":
-        print("\n".join(SCENARIOS))
-        return 0
-    ap = argparse.ArgumentParser(usage=__doc__)
-    ap.add_argument("scenario", choices=sorted(SCENARIOS))
-    ap.add_argument("--dir")
-    ap.add_argument("--conf")
-    ap.add_argument("--tap-log")
-    ap.add_argument("--proc-root")
-    ap.add_argument("--daemon-pid", type=int)
-    ap.add_argument("--log")
-    ap.add_argument("--opt", action="append", default=[])
-    ap.add_argument("--upstream")
-    ap.add_argument("--ready")
-    ap.add_argument("--path")
-    ap.add_argument("--cmd", default="getrandom")
-    ap.add_argument("--expect")
-    args = ap.parse_args(argv[1:])
-    return run_scenario("pollib", SCENARIOS, args)
+    def options(ap):
+        ap.add_argument("--dir")
+        ap.add_argument("--conf")
+        ap.add_argument("--tap-log")
+        ap.add_argument("--proc-root")
+        ap.add_argument("--daemon-pid", type=int)
+        ap.add_argument("--log")
+        ap.add_argument("--opt", action="append", default=[])
+        ap.add_argument("--upstream")
+        ap.add_argument("--ready")
+        ap.add_argument("--path")
+        ap.add_argument("--cmd", default="getrandom")
+        ap.add_argument("--expect")
+
+    return scenario_main("pollib", __doc__, SCENARIOS, argv, options)
 
 
 if __name__ == "__main__":

@@ -1163,17 +1163,25 @@ def run_scenario(prog, scenarios, args):
     return 0
 
 
-def main(argv):
+def scenario_main(prog, doc, scenarios, argv, options):
+    """A scenario runner's command line: --list, or SCENARIO with the
+    options options(parser) adds; the scenario's status."""
     if len(argv) == 2 and argv[1] == "--list":
-        print("\n".join(SCENARIOS))
+        print("\n".join(scenarios))
         return 0
-    ap = argparse.ArgumentParser(usage=__doc__)
-    ap.add_argument("scenario", choices=sorted(SCENARIOS))
-    ap.add_argument("--sock", required=True)
-    ap.add_argument("--sock2")
-    ap.add_argument("--count", type=int)
-    args = ap.parse_args(argv[1:])
-    return run_scenario("rmlib", SCENARIOS, args)
+    ap = argparse.ArgumentParser(usage=doc)
+    ap.add_argument("scenario", choices=sorted(scenarios))
+    options(ap)
+    return run_scenario(prog, scenarios, ap.parse_args(argv[1:]))
+
+
+def main(argv):
+    def options(ap):
+        ap.add_argument("--sock", required=True)
+        ap.add_argument("--sock2")
+        ap.add_argument("--count", type=int)
+
+    return scenario_main("rmlib", __doc__, SCENARIOS, argv, options)
 
 
 if __name__ == "__main__":

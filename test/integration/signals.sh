@@ -20,17 +20,6 @@ set -euo pipefail
 require_tools tpm2_getrandom
 setup
 
-# Poll (bounded) until CMD succeeds; fail with MESSAGE otherwise.
-wait_until() {
-    local message=$1 i
-    shift
-    for (( i = 0; i < WAIT * 10; i++ )); do
-        "$@" && return 0
-        sleep 0.1
-    done
-    fail "$message (waited ${WAIT}s)"
-}
-
 swtpm_has_unread_command() { (( $(swtpm_rx_queue) > 0 )); }
 
 sigterm_in_flight() {

@@ -44,7 +44,6 @@ import sys
 
 sys.dont_write_bytecode = True
 
-import argparse  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
 import random  # noqa: E402
@@ -60,7 +59,7 @@ from pollib import (  # noqa: E402
 from rmlib import (  # noqa: E402
     ALG_SHA256, HR_LOADED_SESSION, HR_TRANSIENT, RM_LAYER, Conn, Failure,
     context_save, create_primary, flush, get_random, handles, must, policy_get_digest,
-    rcstr, read_public, run_scenario, sign, sign_and_verify, start_session, u8, u16, u32)
+    rcstr, read_public, scenario_main, sign, sign_and_verify, start_session, u8, u16, u32)
 
 # ---- the simulator protocols -------------------------------------------------------
 
@@ -1073,30 +1072,26 @@ SCENARIOS = {
 
 
 def main(argv):
-    if len(argv) == 2 and argv[1] == "--list":
-        print("\n".join(SCENARIOS))
-        return 0
-    ap = argparse.ArgumentParser(usage=__doc__)
-    ap.add_argument("scenario", choices=sorted(SCENARIOS))
-    ap.add_argument("--sock", required=True)
-    ap.add_argument("--tap-log")
-    ap.add_argument("--ctl")
-    ap.add_argument("--tpmproxyctl")
-    ap.add_argument("--audit")
-    ap.add_argument("--handles")
-    ap.add_argument("--session-handles")
-    ap.add_argument("--sessions", type=int, default=0)
-    ap.add_argument("--per-command", action="store_true")
-    ap.add_argument("--expect", choices=["full", "free"])
-    ap.add_argument("--objects", type=int, default=0)
-    ap.add_argument("--pid", type=int)
-    ap.add_argument("--min", type=int, default=1)
-    ap.add_argument("--max", type=int)
-    ap.add_argument("--timeout", type=float, default=1.0)
-    ap.add_argument("--count", type=int, default=1000)
-    ap.add_argument("--mib", type=int, default=128)
-    args = ap.parse_args(argv[1:])
-    return run_scenario("simlib", SCENARIOS, args)
+    def options(ap):
+        ap.add_argument("--sock", required=True)
+        ap.add_argument("--tap-log")
+        ap.add_argument("--ctl")
+        ap.add_argument("--tpmproxyctl")
+        ap.add_argument("--audit")
+        ap.add_argument("--handles")
+        ap.add_argument("--session-handles")
+        ap.add_argument("--sessions", type=int, default=0)
+        ap.add_argument("--per-command", action="store_true")
+        ap.add_argument("--expect", choices=["full", "free"])
+        ap.add_argument("--objects", type=int, default=0)
+        ap.add_argument("--pid", type=int)
+        ap.add_argument("--min", type=int, default=1)
+        ap.add_argument("--max", type=int)
+        ap.add_argument("--timeout", type=float, default=1.0)
+        ap.add_argument("--count", type=int, default=1000)
+        ap.add_argument("--mib", type=int, default=128)
+
+    return scenario_main("simlib", __doc__, SCENARIOS, argv, options)
 
 
 if __name__ == "__main__":
