@@ -21,6 +21,8 @@
 #                   daemon stopped: the least any process between a client
 #                   and the device adds (two more process wake-ups), the
 #                   floor for tpmproxyd in this guest
+#   tpmproxyd-alt   with alt=PATH, another tpmproxyd build through
+#                   tcti-proxy (each build stops for the other's turn)
 # Every contender pays one pcap: capture per command it sends to a TPM
 # device node (the direct and tpmrm0 clients wrap their own TCTI, the daemon
 # its backend); the kernel's own swapping commands never pass a TCTI, so
@@ -30,7 +32,8 @@
 # lines with pcap= (the capture's name in /run/share) and log offsets;
 # bench/vm-report.py counts and reports on the host. VM_OPTIONS words:
 # seconds=S (1), rounds=N (3), cells=W:N,W:N (getrandom:1,getrandom:8,
-# sign:1,sign:8,sign-own:1,sign-own:8), contenders=A,B (all five).
+# sign:1,sign:8,sign-own:1,sign-own:8), contenders=A,B (all five),
+# alt=PATH.
 set -uo pipefail
 
 # shellcheck source=/dev/null
@@ -44,19 +47,20 @@ SHARE=/run/share
 LOG=$SHARE/swtpm.log
 RAW=$SHARE/raw.txt
 W=/run/bench
-SOCK=/run/tpmproxy/tpm.sock
 KEY=0x81000100
 WAIT=300	# seconds; bounds one loadgen run (hang detection only)
 seconds=1
 rounds=3
 cells="getrandom:1 getrandom:8 sign:1 sign:8 sign-own:1 sign-own:8"
 contenders="kernel-tpmrm tpmproxyd-tcti tpmproxyd-raw direct-tpm0 relay-tpm0"
+alt_tpmproxyd=
 for opt in $VM_OPTIONS; do
 	case $opt in
 	seconds=*) seconds=${opt#seconds=} ;;
 	rounds=*) rounds=${opt#rounds=} ;;
 	cells=*) cells=${opt#cells=}; cells=${cells//,/ } ;;
 	contenders=*) contenders=${opt#contenders=}; contenders=${contenders//,/ } ;;
+	alt=*) alt_tpmproxyd=${opt#alt=} ;;
 	*) echo "$prog: unknown VM_OPTIONS word '$opt'" ;;
 	esac
 done
@@ -66,6 +70,7 @@ daemon_pids=()
 . "$top_srcdir/bench/benchlib.sh"
 
 DAEMON_PID=
+DAEMON_NAME=
 RELAY_PID=
 FAILED=0
 
@@ -83,7 +88,7 @@ prepare_devices() {
 	if getent passwd tss >/dev/null; then
 		chown tss /dev/tpm0 && chmod 0660 /dev/tpm0
 		chown tss:tss /dev/tpmrm0 && chmod 0660 /dev/tpmrm0
-		chown tss: "$W" "${SOCK%/*}"
+		chown tss: "$W"
 	fi
 }
 
@@ -102,25 +107,33 @@ quiet_hwrng() {
 	record "meta hwrng=$(cat "$d/rng_current"), quality $(cat "$d/rng_quality" 2>/dev/null || echo '?') (0: the kernel's hwrng thread does not read the TPM)"
 }
 
-# Start tpmproxyd on /dev/tpm0 (backend wrapped in pcap:), unless it runs.
+# Start daemon build $1 (tpmproxyd, or alt: the alt= build) on /dev/tpm0,
+# its backend wrapped in pcap:, unless it runs; the other build stops
+# first, since /dev/tpm0 admits one opener. Its socket is $W/$1.sock.
 daemon_start() {
-	[[ -z $DAEMON_PID ]] || return 0
-	cat >"$W/tpmproxyd.conf" <<EOF
+	local name=$1 bin=$tpmproxyd
+	[[ $name == alt ]] && bin=$alt_tpmproxyd
+	[[ -n $DAEMON_PID && $DAEMON_NAME == "$name" ]] && return 0
+	daemon_stop
+	relay_stop
+	cat >"$W/$name.conf" <<EOF
 # Quotas count per socket here (no pods): room for every workload.
 [daemon]
 tcti = pcap:device:/dev/tpm0
 [socket "bench"]
-path = $SOCK
+path = $W/$name.sock
 max-connections = 4096
 max-objects = 1024
 max-sessions = 1024
 EOF
-	TCTI_PCAP_FILE=$W/tpmproxyd.pcap "$tpmproxyd" --foreground \
-		--config "$W/tpmproxyd.conf" --log-level warning \
-		>>"$W/tpmproxyd.log" 2>&1 &
+	rm -f "$W/$name.sock"
+	TCTI_PCAP_FILE=$W/$name.pcap "$bin" --foreground \
+		--config "$W/$name.conf" --log-level warning \
+		>>"$W/$name.log" 2>&1 &
 	DAEMON_PID=$!
-	wait_for "[[ -S $SOCK ]]" 600 ||
-		{ tail -n 20 "$W/tpmproxyd.log"; die "tpmproxyd did not create $SOCK"; }
+	DAEMON_NAME=$name
+	wait_for "[[ -S $W/$name.sock ]]" 600 ||
+		{ tail -n 20 "$W/$name.log"; die "$bin did not create $W/$name.sock"; }
 }
 
 # Stop it (SIGTERM; it flushes what its clients left), so /dev/tpm0 is free.
@@ -157,15 +170,17 @@ contender_args() {
 		args=(-T pcap:device:/dev/tpmrm0)
 		pcap=tpmrm0.pcap ;;
 	tpmproxyd-tcti)
-		relay_stop
-		daemon_start
-		args=(-T "proxy:$SOCK" -R "$DAEMON_PID")
+		daemon_start tpmproxyd
+		args=(-T "proxy:$W/tpmproxyd.sock" -R "$DAEMON_PID")
 		pcap=tpmproxyd.pcap ;;
 	tpmproxyd-raw)
-		relay_stop
-		daemon_start
-		args=(-S "$SOCK" -R "$DAEMON_PID")
+		daemon_start tpmproxyd
+		args=(-S "$W/tpmproxyd.sock" -R "$DAEMON_PID")
 		pcap=tpmproxyd.pcap ;;
+	tpmproxyd-alt)
+		daemon_start alt
+		args=(-T "proxy:$W/alt.sock" -R "$DAEMON_PID")
+		pcap=alt.pcap ;;
 	direct-tpm0)
 		daemon_stop
 		relay_stop
@@ -227,10 +242,14 @@ run_cell() {
 main() {
 	local cell t0
 	t0=$(date +%s)
-	mkdir -p "$W" "${SOCK%/*}" /run/home
+	mkdir -p "$W" /run/home
 	export TMPDIR=$W LD_LIBRARY_PATH=$top_builddir/tcti-proxy/.libs
 	[[ -w $SHARE ]] || die "$SHARE is not writable: run by bench/vm-run.sh"
 	[[ -x $loadgen && -x $tpmproxyd ]] || die "loadgen or tpmproxyd not built in $top_builddir"
+	if [[ -n $alt_tpmproxyd ]]; then
+		[[ -x $alt_tpmproxyd ]] || die "alt=$alt_tpmproxyd is not executable in the guest"
+		[[ " $contenders " == *" tpmproxyd-alt "* ]] || contenders+=" tpmproxyd-alt"
+	fi
 	prepare_devices
 	record "meta guest_kernel=$(uname -r), $(nproc) CPUs, $(awk '/^MemTotal/ { printf "%d MiB", $2 / 1024 }' /proc/meminfo), TPM $(cat /sys/class/tpm/tpm0/tpm_version_major 2>/dev/null) via $(basename "$(readlink /sys/class/tpm/tpm0/device/driver 2>/dev/null)")"
 	record "meta seconds=$seconds"
@@ -247,7 +266,7 @@ main() {
 	relay_stop
 	record "meta guest_seconds=$(( $(date +%s) - t0 ))"
 	cp "$W"/*.pcap "$SHARE"/ 2>/dev/null
-	cp "$W/tpmproxyd.log" "$W/relay.log" "$W/loadgen.err" "$SHARE"/ 2>/dev/null
+	cp "$W"/*.log "$W/loadgen.err" "$SHARE"/ 2>/dev/null
 	if (( FAILED )); then
 		echo "VM-RESULT: FAIL (a loadgen run failed; see loadgen.err)"
 		return 1

@@ -35,6 +35,7 @@ CONTENDERS = [
     ("kernel-tpmrm", "kernel /dev/tpmrm0"),
     ("tpmproxyd-tcti", "tpmproxyd, tcti-proxy"),
     ("tpmproxyd-raw", "tpmproxyd, raw socket"),
+    ("tpmproxyd-alt", "tpmproxyd, other build, tcti-proxy"),
 ]
 WORKLOADS = [
     ("getrandom", "GetRandom(16)",
@@ -63,6 +64,10 @@ RATIOS = [
     ("p50: raw ÷ tpm0", "tpmproxyd-raw", "direct-tpm0", "p50_us"),
     ("p50: relay ÷ tpm0", "relay-tpm0", "direct-tpm0", "p50_us"),
     ("p50: tcti-proxy ÷ relay", "tpmproxyd-tcti", "relay-tpm0", "p50_us"),
+    ("ops/s: other build ÷ tpmrm0", "tpmproxyd-alt", "kernel-tpmrm",
+     "ops_s"),
+    ("ops/s: other build ÷ this one", "tpmproxyd-alt", "tpmproxyd-tcti",
+     "ops_s"),
 ]
 
 
@@ -232,8 +237,10 @@ def report(meta, notes, skips, runs):
                      ("host_kernel", "host kernel"),
                      ("guest_kernel", "guest"), ("qemu", "qemu"),
                      ("swtpm", "swtpm"), ("tpmproxyd", "tpmproxyd"),
+                     ("tpmproxyd-alt", "other tpmproxyd build"),
                      ("tpm2-tss", "tpm2-tss"), ("hwrng", "guest hwrng")]:
-        out.append("- %s: %s" % (label, meta.get(k, "unknown")))
+        if k in meta or k != "tpmproxyd-alt":
+            out.append("- %s: %s" % (label, meta.get(k, "unknown")))
     out.append("- host load average (1, 5, 15 min) at start: %s; at end: "
                "%s" % (meta.get("load_start", "?"), meta.get("load_end", "?")))
     out.append("- each cell: %s rounds of a %s s measured phase, contenders "

@@ -15,7 +15,8 @@
 # the shared persistent key and Sign with each client's own key, 1 and 8
 # clients), BENCH_VM_CONTENDERS (default all: kernel-tpmrm tpmproxyd-tcti
 # tpmproxyd-raw direct-tpm0 relay-tpm0), BENCH_VM_SMP (guest vCPUs, 1),
-# BENCH_RESULTS (bench/RESULTS-tpmrm.md; the
+# BENCH_ALT_TPMPROXYD (another tpmproxyd build, measured beside this one
+# as tpmproxyd-alt; on the host's root file system), BENCH_RESULTS (bench/RESULTS-tpmrm.md; the
 # counted raw lines go beside it as .raw.txt), BENCH_VM_TIMEOUT (2400 s, the
 # bound on the whole VM), BENCH_KEEP=1 (keep the shared directory: swtpm's
 # log, the captures, the daemon's log). Exits 77 when run-vm.sh skips.
@@ -33,6 +34,13 @@ results=${BENCH_RESULTS:-$top_srcdir/bench/RESULTS-tpmrm.md}
 # host costs milliseconds and swamps what is measured (docs/
 # benchmarks-tpmrm.md, "Two vCPUs").
 export VM_SMP=${BENCH_VM_SMP:-1}
+alt_tpmproxyd=${BENCH_ALT_TPMPROXYD:-}
+alt_option=
+if [[ -n $alt_tpmproxyd ]]; then
+	alt_tpmproxyd=$(cd "$(dirname "$alt_tpmproxyd")" && pwd)/${alt_tpmproxyd##*/}
+	[[ -x $alt_tpmproxyd ]] || die "BENCH_ALT_TPMPROXYD=$alt_tpmproxyd is not executable"
+	alt_option=" alt=$alt_tpmproxyd"
+fi
 daemon_pids=()
 # shellcheck source=bench/benchlib.sh
 . "$top_srcdir/bench/benchlib.sh"
@@ -62,6 +70,8 @@ meta=$share/host.txt
 	echo "meta qemu=$(version "${QEMU:-qemu-system-x86_64}" --version), -accel ${VM_ACCEL:-tcg}, -smp $VM_SMP, -m ${VM_MEM:-1024}"
 	echo "meta swtpm=$(version "${SWTPM:-swtpm}" --version)"
 	echo "meta tpmproxyd=$("$top_builddir/src/tpmproxyd" --version) (source tree $(git -C "$top_srcdir" describe --always --dirty 2>/dev/null || echo "not a git checkout"))"
+	[[ -z $alt_tpmproxyd ]] ||
+		echo "meta tpmproxyd-alt=$("$alt_tpmproxyd" --version) ($alt_tpmproxyd)"
 	echo "meta tpm2-tss=$(pkg-config --modversion tss2-esys 2>/dev/null || echo unknown)"
 	echo "meta load_start=$(cut -d' ' -f1-3 /proc/loadavg)"
 } >"$meta"
@@ -69,7 +79,7 @@ meta=$share/host.txt
 rc=0
 VM_GUEST_SCRIPT=$top_srcdir/bench/vm-guest.sh VM_SHARE=$share \
 	VM_SWTPM_LOG=$share/swtpm.log VM_SWTPM_LOG_LEVEL=20 \
-	VM_OPTIONS="seconds=$seconds rounds=$rounds cells=${cells// /,} contenders=${contenders// /,}" \
+	VM_OPTIONS="seconds=$seconds rounds=$rounds cells=${cells// /,} contenders=${contenders// /,}$alt_option" \
 	VM_TIMEOUT=${BENCH_VM_TIMEOUT:-2400} \
 	"$top_srcdir/swtpm-ci/vm/run-vm.sh" "$top_builddir" || rc=$?
 (( rc != 77 )) || exit 77
