@@ -266,7 +266,12 @@ def report(meta, notes, skips, runs):
                "from swtpm's own log on the host (level 20), sampled at the "
                "measured phase's boundaries: it sees the kernel's swapping "
                "too. The pcap row is what a TCTI in the guest can see: for "
-               "tpmrm0 only the client's own commands.")
+               "tpmrm0 only the client's own commands. **CPU µs per op** "
+               "is the guest's accounting of the clients' processes and the "
+               "daemon's (or the relay's); the device TCTI writes "
+               "non-blocking, so the kernel's transmissions, and all of "
+               "tpmrm0's resource management, run in kernel workers that "
+               "neither column shows.")
     out.append("")
     out.append("## Ratios")
     out.append("")
@@ -281,6 +286,10 @@ def report(meta, notes, skips, runs):
             out += section + [""]
     out.append("## Notes")
     out.append("")
+    out.append("- swtpm holds 3 transient objects; tpmproxyd keeps one slot "
+               "free by default; the kernel gives each /dev/tpmrm0 "
+               "descriptor up to 3 objects and loads, saves and flushes them "
+               "around every command.")
     for n in notes:
         out.append("- " + n)
     for key, rs in sorted(runs.items()):
