@@ -9,7 +9,9 @@
  *   teardown  flush what the client created, disconnect
  * With -P FILE the size of a tcti-pcap capture is sampled (once it has
  * stopped growing) at both measured-phase boundaries, so count-pcap.py
- * counts the TPM commands of that phase alone; client commands are counted
+ * counts the TPM commands of that phase alone (-L FILE: the same for a
+ * TPM's own log, swtpm's seen from a VM guest, which also sees commands a
+ * kernel resource manager adds); client commands are counted
  * where they leave the client. With -R PID the daemon's resident set is
  * read at the end of the measured phase, while the clients still hold
  * their connections. CPU time spent in the measured phase is reported per
@@ -222,21 +224,21 @@ lg_client_run(struct lg_run *run, unsigned id, int status_fd, int go_measure,
 	_exit(0);
 }
 
-/* The capture's size once it has not grown for o->quiet_ms (at most
- * 60 s); -1 when there is no capture. */
+/* The size of file path (a capture or log) once it has not grown for
+ * o->quiet_ms (at most 60 s); -1 when there is no such file. */
 static long long
-lg_pcap_quiet_size(const struct lg_options *o)
+lg_quiet_size(const struct lg_options *o, const char *path)
 {
 	long long last = -2;
 	unsigned stable = 0;
 
-	if (o->pcap == NULL)
+	if (path == NULL)
 		return -1;
 	for (unsigned waited = 0; waited < 60000; waited += 10) {
 		struct stat st;
 		long long size;
 
-		size = stat(o->pcap, &st) == 0 ? (long long)st.st_size : -1;
+		size = stat(path, &st) == 0 ? (long long)st.st_size : -1;
 		if (size == last) {
 			stable += 10;
 			if (stable >= o->quiet_ms)
@@ -247,7 +249,7 @@ lg_pcap_quiet_size(const struct lg_options *o)
 		}
 		usleep(10000);
 	}
-	fprintf(stderr, "loadgen: %s kept growing for 60 s\n", o->pcap);
+	fprintf(stderr, "loadgen: %s kept growing for 60 s\n", path);
 	return last;
 }
 
@@ -299,7 +301,7 @@ lg_measure(const struct lg_options *o)
 	unsigned long ops = 0, failed = 0, sent = 0, n_lat = 0;
 	unsigned setup_failed = 0;
 	uint32_t first_rc = 0;
-	long long pcap_start, pcap_end;
+	long long pcap_start, pcap_end, log_start, log_end;
 	long rss, hwm;
 	struct timespec t0, t1;
 	double secs, sum = 0, client_cpu = 0, d_cpu0, d_cpu1, t_cpu0, t_cpu1;
@@ -342,7 +344,8 @@ lg_measure(const struct lg_options *o)
 	close(go_teardown[0]);
 
 	lg_barrier(o, status);			/* all set up */
-	pcap_start = lg_pcap_quiet_size(o);
+	pcap_start = lg_quiet_size(o, o->pcap);
+	log_start = lg_quiet_size(o, o->log);
 	d_cpu0 = lg_proc_cpu_us(o->daemon);
 	t_cpu0 = lg_proc_cpu_us(o->tpm);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -355,7 +358,8 @@ lg_measure(const struct lg_options *o)
 	t_cpu1 = lg_proc_cpu_us(o->tpm);
 	rss = lg_proc_kib(o->daemon, "VmRSS");
 	hwm = lg_proc_kib(o->daemon, "VmHWM");
-	pcap_end = lg_pcap_quiet_size(o);
+	pcap_end = lg_quiet_size(o, o->pcap);
+	log_end = lg_quiet_size(o, o->log);
 	close(go_teardown[1]);
 	while (wait(NULL) > 0 || errno == EINTR)
 		;
@@ -386,7 +390,7 @@ lg_measure(const struct lg_options *o)
 	    "failures=%lu client_cmds=%lu elapsed_s=%.3f ops_s=%.1f "
 	    "p50_us=%.1f p99_us=%.1f mean_us=%.1f rss_kib=%ld hwm_kib=%ld "
 	    "cpu_client_us_op=%.1f cpu_daemon_us_op=%.1f cpu_tpm_us_op=%.1f "
-	    "pcap_start=%lld pcap_end=%lld first_error=0x%08x\n",
+	    "pcap_start=%lld pcap_end=%lld first_error=0x%08x",
 	    o->label, lg_workload_names[o->workload], o->clients, setup_failed,
 	    ops, failed, sent, secs, secs > 0 ? (double)ops / secs : 0.0,
 	    n_lat ? lat[n_lat / 2] : 0.0, n_lat ? lat[(n_lat - 1) * 99 / 100] : 0.0,
@@ -394,6 +398,9 @@ lg_measure(const struct lg_options *o)
 	    ops ? client_cpu / (double)ops : -1.0,
 	    lg_cpu_per_op(d_cpu0, d_cpu1, ops), lg_cpu_per_op(t_cpu0, t_cpu1, ops),
 	    pcap_start, pcap_end, first_rc);
+	if (o->log != NULL)
+		printf(" log_start=%lld log_end=%lld", log_start, log_end);
+	printf("\n");
 	free(lat);
 	free(status);
 	return setup_failed == o->clients ? 1 : 0;
@@ -452,7 +459,8 @@ lg_usage(void)
 	fprintf(stderr,
 	    "usage: loadgen (-T TCTI | -S SOCKET) -w WORKLOAD [-c CLIENTS]\n"
 	    "               [-d SECONDS] [-W WARMUP] [-l LABEL] [-k HANDLE]\n"
-	    "               [-P PCAP] [-q QUIET_MS] [-R PID] [-C PID] [-v]\n"
+	    "               [-P PCAP] [-L LOG] [-q QUIET_MS] [-R PID] [-C PID]\n"
+	    "               [-v]\n"
 	    "  -T  tpm2-tss TCTI conf string (tctildr), e.g. proxy:PATH\n"
 	    "  -S  raw client: TPM command bytes on this unix socket\n"
 	    "  -w  getrandom, sign, sign-hmac, sign-own, churn, idle,\n"
@@ -463,6 +471,8 @@ lg_usage(void)
 	    "  -k  the persistent signing key (0x81000100)\n"
 	    "  -P  sample this tcti-pcap capture's size at the phase\n"
 	    "      boundaries, once stable for QUIET_MS (100) ms\n"
+	    "  -L  the same for a TPM's own command log (swtpm's, seen\n"
+	    "      from a VM): log_start=, log_end= in the result line\n"
 	    "  -R  report this daemon's VmRSS, VmHWM and CPU time per op\n"
 	    "  -C  report this process's (the TPM's) CPU time per op\n"
 	    "  -v  keep tpm2-tss error logging (default TSS2_LOG=all+none)\n");
@@ -491,7 +501,7 @@ lg_parse(int argc, char **argv, struct lg_options *o)
 	o->warmup = 5;
 	o->quiet_ms = 100;
 	o->key_handle = 0x81000100;
-	while ((ch = getopt(argc, argv, "T:S:w:c:d:W:l:k:P:q:R:C:v")) != -1) {
+	while ((ch = getopt(argc, argv, "T:S:w:c:d:W:l:k:P:L:q:R:C:v")) != -1) {
 		switch (ch) {
 		case 'T': o->tcti = optarg; break;
 		case 'S': o->socket = optarg; break;
@@ -505,6 +515,7 @@ lg_parse(int argc, char **argv, struct lg_options *o)
 		case 'l': o->label = optarg; break;
 		case 'k': o->key_handle = (uint32_t)strtoul(optarg, NULL, 0); break;
 		case 'P': o->pcap = optarg; break;
+		case 'L': o->log = optarg; break;
 		case 'q': o->quiet_ms = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'R': o->daemon = (pid_t)strtol(optarg, NULL, 10); break;
 		case 'C': o->tpm = (pid_t)strtol(optarg, NULL, 10); break;

@@ -25,6 +25,7 @@ struct lg_options {
 	const char *socket;	/* raw client: the daemon's unix socket */
 	const char *label;
 	const char *pcap;	/* capture whose size is sampled, or NULL */
+	const char *log;	/* a TPM's command log, sampled too, or NULL */
 	enum lg_workload workload;
 	unsigned clients;	/* processes; connections for LG_IDLE */
 	double seconds;		/* measured phase */

@@ -14,6 +14,10 @@ VM_MEM=${VM_MEM:-1024}
 VM_SMP=${VM_SMP:-2}
 VM_ACCEL=${VM_ACCEL:-tcg}
 VM_OPTIONS=${VM_OPTIONS:-}
+VM_GUEST_SCRIPT=${VM_GUEST_SCRIPT:-$here/guest-test.sh}
+VM_SHARE=${VM_SHARE:-}
+VM_SWTPM_LOG=${VM_SWTPM_LOG:-}
+VM_SWTPM_LOG_LEVEL=${VM_SWTPM_LOG_LEVEL:-1}
 T=
 RUNNER_PID=
 T0=
@@ -41,6 +45,13 @@ Environment:
   VM_OPTIONS   words for the guest test (guest-test.sh): no-integration or
                all-tests (fewer or more of the unmodified integration tests
                on /dev/tpm0), tests=A.sh,B.sh, loops=N, iterations=N
+  VM_GUEST_SCRIPT  what the guest runs instead of guest-test.sh (a path on
+               the host's root; bench/vm-guest.sh is the other one)
+  VM_SHARE     a host directory shared read-write (9p, uncached) and
+               mounted at /run/share in the guest: where a guest writes
+               what the host should keep
+  VM_SWTPM_LOG, VM_SWTPM_LOG_LEVEL   swtpm's log file (default in the
+               temp dir) and level (1; 20 logs every command and response)
   VM_KEEP=1    keep the temp dir (console log, initramfs, swtpm state);
                also kept on failure when CI is set
   QEMU, SWTPM, BUSYBOX   programs to use
@@ -120,6 +131,12 @@ check_prerequisites() {
         /run/*|/dev/*|/proc/*|/sys/*)
             die "$top_builddir is not visible in the guest (its /run, /dev, /proc, /sys are its own)" ;;
     esac
+    [[ -r $VM_GUEST_SCRIPT ]] || die "no guest script $VM_GUEST_SCRIPT"
+    case $VM_GUEST_SCRIPT in
+        /run/*|/dev/*|/proc/*|/sys/*)
+            die "$VM_GUEST_SCRIPT is not visible in the guest" ;;
+    esac
+    [[ -z $VM_SHARE || -d $VM_SHARE ]] || die "VM_SHARE=$VM_SHARE is not a directory"
 }
 
 # ---- initramfs -------------------------------------------------------------------
@@ -162,10 +179,11 @@ make_initramfs() {
     done <<< "$MODULES"
     [[ -s $ir/modules.list ]] || die "no modules found for $KVER"
     {
-        echo "VM_GUEST_SCRIPT=$(shquote "$here/guest-test.sh")"
+        echo "VM_GUEST_SCRIPT=$(shquote "$VM_GUEST_SCRIPT")"
         echo "VM_TOP_SRCDIR=$(shquote "$top_srcdir")"
         echo "VM_TOP_BUILDDIR=$(shquote "$top_builddir")"
         echo "VM_OPTIONS=$(shquote "$VM_OPTIONS")"
+        echo "VM_SHARE=$(shquote "$VM_SHARE")"
     } > "$ir/vm.env"
     (cd "$ir" && find . | "$BUSYBOX" cpio -o -H newc 2>/dev/null) > "$T/initramfs.cpio" ||
         die "cannot pack the initramfs"
@@ -182,7 +200,7 @@ start_swtpm() {
         --tpmstate "dir=$T/swtpm" \
         --ctrl "type=unixio,path=$T/swtpm/ctrl.sock" \
         --pid "file=$T/swtpm/swtpm.pid" \
-        --log "file=$T/swtpm/swtpm.log,level=1" \
+        --log "file=${VM_SWTPM_LOG:-$T/swtpm/swtpm.log},level=$VM_SWTPM_LOG_LEVEL" \
         --daemon || die "swtpm did not start"
     for (( i = 0; i < 300; i++ )); do
         [[ -S $T/swtpm/ctrl.sock ]] && return 0
@@ -198,8 +216,10 @@ start_swtpm() {
 # flushes TCG's software TLB; without it a process start and a pytss
 # import take half the time or less. The guest is a throw-away test VM.
 run_qemu() {
-    local accel=$VM_ACCEL rc=0
+    local accel=$VM_ACCEL rc=0 share=()
     [[ $accel == kvm || $accel == tcg ]] || die "VM_ACCEL must be tcg or kvm"
+    [[ -z $VM_SHARE ]] ||
+        share=(-virtfs "local,path=$VM_SHARE,mount_tag=share,security_model=none")
     timeout -k 10 "$VM_TIMEOUT" "$QEMU" \
         -machine q35 -accel "$accel" -smp "$VM_SMP" -m "$VM_MEM" \
         -nodefaults -no-user-config -display none -no-reboot \
@@ -210,6 +230,7 @@ run_qemu() {
         -tpmdev emulator,id=tpm0,chardev=chrtpm \
         -device tpm-tis,tpmdev=tpm0 \
         -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
+        "${share[@]}" \
         < /dev/null > "$T/qemu.log" 2>&1 &
     RUNNER_PID=$!
     while [[ ! -e $T/console.log ]] && kill -0 "$RUNNER_PID" 2>/dev/null; do
@@ -261,7 +282,8 @@ verdict() {
     fi
     if [[ $result != "VM-RESULT: PASS" || $exit_line != "VM-EXIT: 0" ]]; then
         say "FAIL: guest reported '${result:-no result}', '${exit_line:-no exit status}'"
-        [[ -s $T/swtpm/swtpm.log ]] && { echo "---- swtpm log ----"; tail -n 20 "$T/swtpm/swtpm.log"; }
+        [[ -s ${VM_SWTPM_LOG:-$T/swtpm/swtpm.log} ]] &&
+            { echo "---- swtpm log ----"; tail -n 20 "${VM_SWTPM_LOG:-$T/swtpm/swtpm.log}"; }
         return 1
     fi
     say "PASS"
