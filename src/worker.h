@@ -28,6 +28,8 @@ struct job {
 	enum job_type type;
 	struct resmgr_client client;   /* connection, identity, quota group */
 	uint64_t group;      /* whose turn it is in the fair queue (fairq.c) */
+	unsigned passes_left;          /* fairq.c: how often a later job of
+	                                * its group may still run first */
 	uint8_t *cmd;
 	size_t cmd_len;
 	uint8_t *rsp;
