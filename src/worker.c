@@ -44,6 +44,7 @@ struct worker {
 	struct job_list done;      /* TPM thread -> loop */
 	bool stopping;
 	bool resident_first;       /* schedule = resident-first */
+	bool schedule_set;         /* once: log the first setting too */
 	int efd;
 	struct event *ev;
 	struct resmgr *rm;
@@ -257,10 +258,11 @@ void
 worker_set_resident_first(struct worker *w, bool on)
 {
 	pthread_mutex_lock(&w->lock);
-	if (w->resident_first != on)
+	if (w->resident_first != on || !w->schedule_set)
 		log_info("TPM thread schedule: %s", on ? "resident-first" :
 		    "fifo");
 	w->resident_first = on;
+	w->schedule_set = true;
 	pthread_mutex_unlock(&w->lock);
 }
 
