@@ -10,8 +10,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* A job may be passed over at least this often, and as often as there
- * were jobs in its group when it was queued (itself included). */
+/* How often a job may be passed over: as often as there were jobs in its
+ * group when it was queued (itself included), or this often if that is
+ * more. */
 #define FAIRQ_MIN_PASSES 8
 
 struct job;
