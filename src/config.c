@@ -54,6 +54,7 @@ enum config_type {
 	CONFIG_T_NAME,     /* profile name; unsigned line at offset2 */
 	CONFIG_T_LOGLEVEL, /* enum log_level */
 	CONFIG_T_AUDIT,    /* enum config_audit_failure */
+	CONFIG_T_SCHEDULE, /* enum config_schedule */
 	CONFIG_T_USER,     /* char * name, uid_t at offset2 */
 	CONFIG_T_GROUP,    /* char * name, gid_t at offset2 */
 };
@@ -98,6 +99,7 @@ static const struct config_key config_daemon_keys[] = {
 	    0, 0),
 	DKEY("audit-syslog", CONFIG_T_LOGLEVEL, audit_syslog, audit_syslog, 0,
 	    0),
+	DKEY("schedule", CONFIG_T_SCHEDULE, schedule, schedule, 0, 0),
 };
 
 static const struct config_key config_socket_keys[] = {
@@ -569,6 +571,21 @@ config_parse_audit(struct config_parser *p, const char *key, const char *v,
 	return 0;
 }
 
+/* Parse schedule: resident-first or fifo. */
+static int
+config_parse_schedule(struct config_parser *p, const char *key, const char *v,
+    enum config_schedule *out)
+{
+	if (strcmp(v, "resident-first") == 0)
+		*out = CONFIG_SCHEDULE_RESIDENT_FIRST;
+	else if (strcmp(v, "fifo") == 0)
+		*out = CONFIG_SCHEDULE_FIFO;
+	else
+		return config_error(p, "%s: \"%s\" is neither resident-first "
+		    "nor fifo", key, v);
+	return 0;
+}
+
 /* Parse a list of users (uid_t) or commands (uint32_t) and replace the
  * array at *items, of *n elements. */
 static int
@@ -643,6 +660,8 @@ config_set(struct config_parser *p, const struct config_key *key, void *base,
 		return 0;
 	case CONFIG_T_AUDIT:
 		return config_parse_audit(p, name, v, f);
+	case CONFIG_T_SCHEDULE:
+		return config_parse_schedule(p, name, v, f);
 	case CONFIG_T_USER:
 		if ((r = config_parse_uid(p, name, v, f2)) != 0)
 			return r;
@@ -1259,6 +1278,7 @@ config_new_defaults(void)
 	c->shutdown_grace_ms = CONFIG_DEFAULT_SHUTDOWN_GRACE_MS;
 	c->max_saved_contexts = CONFIG_DEFAULT_MAX_SAVED_CONTEXTS;
 	c->audit_failure = CONFIG_AUDIT_CONTINUE;
+	c->schedule = CONFIG_SCHEDULE_RESIDENT_FIRST;
 	return c;
 }
 

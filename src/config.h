@@ -50,6 +50,12 @@ enum config_audit_failure {
 	CONFIG_AUDIT_REFUSE,   /* answer TPM_RC_FAILURE in the RM layer */
 };
 
+/* How the TPM thread orders the commands of the group whose turn it is. */
+enum config_schedule {
+	CONFIG_SCHEDULE_RESIDENT_FIRST, /* loaded keys first, bounded bypass */
+	CONFIG_SCHEDULE_FIFO,           /* first come first served */
+};
+
 /* A [socket "name"] section. Every field holds the effective value once
  * config_check() has run (defaults above filled in), except these, where 0
  * keeps its meaning: rate 0 = unlimited; burst 0 = one second of rate,
@@ -113,6 +119,7 @@ enum config_daemon_key {
 	CONFIG_KEY_AUDIT_FAILURE,
 	CONFIG_KEY_METRICS_LISTEN,
 	CONFIG_KEY_AUDIT_SYSLOG,
+	CONFIG_KEY_SCHEDULE,
 	CONFIG_DAEMON_NKEYS
 };
 
@@ -135,6 +142,7 @@ struct config {
 	enum config_audit_failure audit_failure;
 	char *metrics_listen;
 	enum log_level audit_syslog; /* set[CONFIG_KEY_AUDIT_SYSLOG]: on */
+	enum config_schedule schedule;
 
 	struct config_socket *sockets;
 	size_t nsockets;

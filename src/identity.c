@@ -211,9 +211,11 @@ identity_group_put(struct identity_table *t, struct client_group *g,
 
 /* The TPM thread finished a job of the group (a command, or flushing what a
  * connection left); rm_holds says whether the resource manager holds
- * anything for the group after it. Its jobs finish in the order they were
- * queued (one FIFO per group, one TPM thread), so after the last one
- * rm_holds is the group's state for good, until it sends another. */
+ * anything for the group after it. One TPM thread runs them and they
+ * arrive here in the order it ran them (which may differ from the order
+ * they were queued: worker.c), each with the whole group's state right
+ * after it ran, so after the last one rm_holds is the group's state for
+ * good, until it sends another. */
 void
 identity_group_job_done(struct identity_table *t, uint64_t group,
     bool rm_holds, const struct timespec *now)

@@ -293,6 +293,8 @@ main_reload(struct daemon *d)
 	d->policy = next;
 	listener_sync(d);
 	conn_reconfigure(d);
+	worker_set_resident_first(d->worker, main_config(d)->schedule ==
+	    CONFIG_SCHEDULE_RESIDENT_FIRST);
 	policy_free(old);
 	log_info("configuration reloaded: %zu sockets",
 	    main_config(d)->nsockets);
@@ -471,6 +473,8 @@ main_start(struct daemon *d)
 	r = worker_start(d->base, d->rm, conn_job_done, d, &d->worker);
 	if (r != 0)
 		fatalx("cannot start the TPM thread: %s", strerror(-r));
+	worker_set_resident_first(d->worker, main_config(d)->schedule ==
+	    CONFIG_SCHEDULE_RESIDENT_FIRST);
 	/* After: TSYNC covers the TPM thread, and clone() stays forbidden. */
 	main_apply_seccomp(d);
 }

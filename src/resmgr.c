@@ -115,31 +115,58 @@ rm_prepare_handles(struct resmgr *rm, struct rm_txn *t)
 	return TPM2_RC_SUCCESS;
 }
 
-/* Map the authorization area (TPM2 Part 1, 18.6): every session must be the
- * client's own (TPM_RC_HANDLE for session n otherwise). */
+/* Start reading a command's authorization area (TPM2 Part 1, 18.6), after
+ * its nhandles handles: r is left at the first session, *end where the
+ * area ends. */
+static uint32_t
+rm_auth_begin(struct frame_reader *r, const uint8_t *cmd, size_t len,
+    unsigned nhandles, size_t *end)
+{
+	uint32_t auth_size;
+
+	frame_reader_init(r, cmd, len);
+	if (frame_skip(r, FRAME_HEADER_SIZE + 4 * (size_t)nhandles) != 0 ||
+	    frame_read_u32(r, &auth_size) != 0 || auth_size > len - r->off)
+		return PROXY_RC(TPM2_RC_AUTHSIZE);
+	*end = r->off + auth_size;
+	return TPM2_RC_SUCCESS;
+}
+
+/* Read the next session of the area, n having been read: its handle and
+ * attributes; at most RM_MAX_SESSIONS, each inside the area. */
+static uint32_t
+rm_auth_next(struct frame_reader *r, size_t end, unsigned n, uint32_t *handle,
+    uint8_t *attrs)
+{
+	if (n == RM_MAX_SESSIONS || frame_read_u32(r, handle) != 0 ||
+	    frame_skip_sized(r) != 0 || frame_read_u8(r, attrs) != 0 ||
+	    frame_skip_sized(r) != 0 || r->off > end)
+		return PROXY_RC(TPM2_RC_AUTHSIZE);
+	return TPM2_RC_SUCCESS;
+}
+
+/* Map the authorization area: every session must be the client's own
+ * (TPM_RC_HANDLE for session n otherwise). */
 static uint32_t
 rm_prepare_sessions(struct resmgr *rm, struct rm_txn *t)
 {
 	struct frame_reader r;
-	uint32_t auth_size, h;
+	uint32_t h, rc;
 	size_t end;
 
 	if (frame_get_u16(t->cmd) != FRAME_TAG_SESSIONS)
 		return TPM2_RC_SUCCESS;
-	frame_reader_init(&r, t->cmd, t->len);
-	if (frame_skip(&r, FRAME_HEADER_SIZE + 4 * (size_t)t->nhandles) != 0 ||
-	    frame_read_u32(&r, &auth_size) != 0 || auth_size > t->len - r.off)
-		return PROXY_RC(TPM2_RC_AUTHSIZE);
-	end = r.off + auth_size;
+	rc = rm_auth_begin(&r, t->cmd, t->len, t->nhandles, &end);
+	if (rc != TPM2_RC_SUCCESS)
+		return rc;
 	while (r.off < end) {
 		unsigned n = t->nsessions;
 		size_t at = r.off;
 		uint8_t attrs;
 
-		if (n == RM_MAX_SESSIONS || frame_read_u32(&r, &h) != 0 ||
-		    frame_skip_sized(&r) != 0 || frame_read_u8(&r, &attrs) != 0 ||
-		    frame_skip_sized(&r) != 0 || r.off > end)
-			return PROXY_RC(TPM2_RC_AUTHSIZE);
+		rc = rm_auth_next(&r, end, n, &h, &attrs);
+		if (rc != TPM2_RC_SUCCESS)
+			return rc;
 		t->nsessions++;
 		t->session_offsets[n] = at;
 		t->session_attrs[n] = attrs;
@@ -456,6 +483,72 @@ resmgr_execute(struct resmgr *rm, const struct resmgr_client *client,
 	if (rm_check_tpm(rm) != 0)
 		return frame_error_response(rsp, rsp_cap, PROXY_RC_IO_ERROR);
 	return rm_dispatch(rm, &t, rsp, rsp_cap);
+}
+
+/* Whether a handle a command names needs nothing swapped in: it is not a
+ * transient object or session, or it is one the owner holds and the TPM
+ * has loaded now (a handle the owner does not hold counts as not loaded:
+ * the command is then simply taken in its turn, and refused there). */
+static bool
+rm_resident_handle(const struct resmgr *rm, uint64_t owner, uint32_t handle)
+{
+	const struct rm_entry *e;
+
+	if (rm_is_session(handle)) {
+		TAILQ_FOREACH(e, &rm->loaded_sessions, lru_entry) {
+			if (e->owner != NULL && e->owner->id == owner &&
+			    e->vhandle == handle)
+				return true;
+		}
+		return false;
+	}
+	if (!rm_is_transient(handle))
+		return true;
+	TAILQ_FOREACH(e, &rm->loaded_objects, lru_entry) {
+		if (e->owner != NULL && e->owner->id == owner &&
+		    e->vhandle == handle)
+			return true;
+	}
+	return false;
+}
+
+/* Whether every transient object and session a queued command names, in
+ * its handle area and its authorization area, is loaded for its owner
+ * now, so that running it swaps nothing in. Changes nothing; looks only
+ * at the few loaded entries, whatever the number of clients. A command
+ * that cannot be read is not resident: it runs in its turn. */
+bool
+resmgr_resident(const struct resmgr *rm, uint64_t owner, const uint8_t *cmd,
+    size_t len)
+{
+	struct frame_reader r;
+	TPMA_CC attrs;
+	unsigned nhandles, n = 0;
+	uint32_t handle;
+	uint8_t session_attrs;
+	size_t end;
+
+	if (len < FRAME_HEADER_SIZE ||
+	    cmdattrs_lookup(rm->attrs, frame_get_u32(cmd + 6), &attrs) != 0)
+		return false;
+	nhandles = cmdattrs_handles(attrs);
+	if (len < FRAME_HEADER_SIZE + 4 * (size_t)nhandles)
+		return false;
+	for (unsigned i = 0; i < nhandles; i++) {
+		if (!rm_resident_handle(rm, owner,
+		    frame_get_u32(cmd + FRAME_HEADER_SIZE + 4 * i)))
+			return false;
+	}
+	if (frame_get_u16(cmd) != FRAME_TAG_SESSIONS)
+		return true;
+	if (rm_auth_begin(&r, cmd, len, nhandles, &end) != TPM2_RC_SUCCESS)
+		return false;
+	while (r.off < end) {
+		if (rm_auth_next(&r, end, n++, &handle, &session_attrs) !=
+		    TPM2_RC_SUCCESS || !rm_resident_handle(rm, owner, handle))
+			return false;
+	}
+	return true;
 }
 
 /* Flush everything a connection held; sessions its identity saved stay,

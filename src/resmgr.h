@@ -5,6 +5,7 @@
 #define TPMPROXY_RESMGR_H
 
 #include <limits.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -76,6 +77,8 @@ int resmgr_new(struct backend *be, const struct cmdattrs *attrs,
     const struct resmgr_limits *limits, struct resmgr **out);
 size_t resmgr_execute(struct resmgr *rm, const struct resmgr_client *client,
     uint8_t *cmd, size_t cmd_len, uint8_t *rsp, size_t rsp_cap);
+bool resmgr_resident(const struct resmgr *rm, uint64_t owner,
+    const uint8_t *cmd, size_t len);
 void resmgr_owner_gone(struct resmgr *rm, uint64_t owner);
 size_t resmgr_owner_handles(const struct resmgr *rm, uint64_t owner);
 size_t resmgr_loaded(const struct resmgr *rm);

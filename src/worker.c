@@ -3,7 +3,18 @@
  *
  * The loop thread submits jobs; the TPM thread takes one at a time, runs it
  * to completion through the resource manager, and puts it on the done list,
- * waking the loop through an eventfd. The mutex guards the two lists only. */
+ * waking the loop through an eventfd. The mutex guards the two lists and
+ * the schedule flag only.
+ *
+ * With schedule = resident-first (the default) the TPM thread takes, within
+ * the group whose turn it is, a command whose objects and sessions are
+ * loaded already before older ones that would swap (fairq.c bounds how
+ * often a job is passed over). With more clients holding keys than the TPM
+ * has slots, first-come order swaps on every command (load, command,
+ * flush: three TPM commands for one); this lets a client whose key is in
+ * finish before it is swapped out again. Jobs finish in the order they run
+ * here, which the done list keeps; each carries its group's usage after it
+ * ran, so the last one the loop sees has the group's state. */
 #include "worker.h"
 
 #include <errno.h>
@@ -20,6 +31,9 @@
 #include "resmgr.h"
 #include "fairq.h"
 
+/* Queued jobs of a group looked at for one that needs no swap. */
+#define WORKER_LOOK_AHEAD 64
+
 TAILQ_HEAD(job_list, job);
 
 struct worker {
@@ -29,6 +43,8 @@ struct worker {
 	struct fairq *pending;     /* loop -> TPM thread, fair order */
 	struct job_list done;      /* TPM thread -> loop */
 	bool stopping;
+	bool resident_first;       /* schedule = resident-first */
+	bool schedule_set;         /* once: log the first setting too */
 	int efd;
 	struct event *ev;
 	struct resmgr *rm;
@@ -102,6 +118,17 @@ worker_run(struct worker *w, struct job *job)
 	clock_gettime(CLOCK_MONOTONIC, &job->finished);
 }
 
+/* Whether a queued job can run without swapping anything in: a command
+ * whose objects and sessions are loaded for its owner now. TPM thread. */
+static bool
+worker_job_resident(const struct job *job, void *arg)
+{
+	const struct worker *w = arg;
+
+	return job->type == JOB_COMMAND && resmgr_resident(w->rm,
+	    job->client.owner, job->cmd, job->cmd_len);
+}
+
 /* The TPM thread: take jobs until told to stop and the queue is empty. */
 static void *
 worker_main(void *arg)
@@ -115,7 +142,13 @@ worker_main(void *arg)
 
 		while (fairq_len(w->pending) == 0 && !w->stopping)
 			pthread_cond_wait(&w->wake, &w->lock);
-		job = fairq_pop(w->pending);
+		/* The resource manager is this thread's: asking it under the
+		 * lock only delays the loop's next submit by the look. */
+		if (w->resident_first)
+			job = fairq_pop_preferring(w->pending,
+			    worker_job_resident, w, WORKER_LOOK_AHEAD);
+		else
+			job = fairq_pop(w->pending);
 		if (job == NULL)
 			break;
 		pthread_mutex_unlock(&w->lock);
@@ -217,6 +250,20 @@ worker_submit(struct worker *w, struct job *job)
 		pthread_cond_signal(&w->wake);
 	pthread_mutex_unlock(&w->lock);
 	return r;
+}
+
+/* Choose how the TPM thread orders a group's jobs, from the next one on:
+ * resident-first, or first come first served. */
+void
+worker_set_resident_first(struct worker *w, bool on)
+{
+	pthread_mutex_lock(&w->lock);
+	if (w->resident_first != on || !w->schedule_set)
+		log_info("TPM thread schedule: %s", on ? "resident-first" :
+		    "fifo");
+	w->resident_first = on;
+	w->schedule_set = true;
+	pthread_mutex_unlock(&w->lock);
 }
 
 /* Finish the queued jobs, join the thread, and free the worker; finished

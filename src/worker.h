@@ -28,6 +28,8 @@ struct job {
 	enum job_type type;
 	struct resmgr_client client;   /* connection, identity, quota group */
 	uint64_t group;      /* whose turn it is in the fair queue (fairq.c) */
+	unsigned passes_left;          /* fairq.c: how often a later job of
+	                                * its group may still run first */
 	uint8_t *cmd;
 	size_t cmd_len;
 	uint8_t *rsp;
@@ -56,6 +58,7 @@ void job_free(struct job *job);
 int worker_start(struct event_base *base, struct resmgr *rm,
     worker_done_cb done, void *arg, struct worker **out);
 int worker_submit(struct worker *w, struct job *job);
+void worker_set_resident_first(struct worker *w, bool on);
 void worker_stop(struct worker *w);
 
 #endif

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* libFuzzer harness for the resource manager's handling of client bytes:
  * handle and authorization area parsing, virtual handle rewriting, the
- * commands it answers itself. Input: records of one owner byte, then one
+ * commands it answers itself, and the scheduler's question whether a
+ * queued command's handles are loaded (resmgr_resident). Input: records of one owner byte, then one
  * framed command. The backend is a fake that answers like a TPM with few
  * slots, so swapping, regapping and clean-up run too. */
 #include <stdbool.h>
@@ -176,6 +177,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				    .nv_indices = 1 },
 			};
 
+			/* The TPM thread asks before it runs a queued one. */
+			(void)resmgr_resident(rm, client.owner, cmd, len);
 			resmgr_execute(rm, &client, cmd, len, rsp, sizeof(rsp));
 		}
 		data += len;

@@ -26,11 +26,13 @@ RM_INTEGRATION_TESTS = \
 	test/integration/rm-stale-and-context.sh \
 	test/integration/rm-getcap-paging.sh \
 	test/integration/rm-cleanup.sh \
-	test/integration/rm-retry.sh
+	test/integration/rm-retry.sh \
+	test/integration/rm-resident-first.sh
 INTEGRATION_TESTS += $(RM_INTEGRATION_TESTS)
 dist_check_SCRIPTS += \
 	test/integration/rmlib.py \
-	test/integration/rm-pytss-worker.py
+	test/integration/rm-pytss-worker.py \
+	test/integration/rm-resident-first.py
 dist_check_DATA += test/integration/rmlib.sh
 
 # Policy suite (issue #4): configuration files, command profiles, quotas,

@@ -182,6 +182,7 @@ config_new_defaults_values(void **state)
 	assert_int_equal(c->reserve_session_slots, 1);
 	assert_int_equal(c->max_saved_contexts, 8);
 	assert_int_equal(c->audit_failure, CONFIG_AUDIT_CONTINUE);
+	assert_int_equal(c->schedule, CONFIG_SCHEDULE_RESIDENT_FIRST);
 	assert_int_equal(c->nsockets, 0);
 	assert_int_equal(c->nprofiles, 0);
 	config_free(c);
@@ -232,7 +233,8 @@ config_parse_buffer_daemon_keys(void **state)
 	    "audit-failure = refuse\n"
 	    "metrics-listen = 127.0.0.1:9464\n"
 	    "reserve-object-slots = 0\n"
-	    "reserve-session-slots = 64\n");
+	    "reserve-session-slots = 64\n"
+	    "schedule = fifo\n");
 
 	assert_string_equal(c->tcti, "swtpm:host=127.0.0.1,port=2321");
 	assert_int_equal(c->log_level, LOG_LEVEL_DEBUG);
@@ -248,6 +250,10 @@ config_parse_buffer_daemon_keys(void **state)
 	assert_string_equal(c->metrics_listen, "127.0.0.1:9464");
 	assert_int_equal(c->reserve_object_slots, 0);
 	assert_int_equal(c->reserve_session_slots, 64);
+	assert_int_equal(c->schedule, CONFIG_SCHEDULE_FIFO);
+	config_free(c);
+	c = parse_ok("[daemon]\nschedule = resident-first\n");
+	assert_int_equal(c->schedule, CONFIG_SCHEDULE_RESIDENT_FIRST);
 	config_free(c);
 }
 
@@ -258,6 +264,24 @@ config_parse_buffer_daemon_bad_values(void **state)
 	    "unknown level \"loud\" (error, warning, info, debug)");
 	expect_error("[daemon]\naudit-failure = maybe\n", "t.conf:2: "
 	    "audit-failure: \"maybe\" is neither continue nor refuse");
+	/* Names are exact: no case folding, no prefixes, no underscores. */
+	expect_error("[daemon]\nschedule = FIFO\n", "t.conf:2: schedule: "
+	    "\"FIFO\" is neither resident-first nor fifo");
+	expect_error("[daemon]\nschedule = resident\n", "t.conf:2: schedule: "
+	    "\"resident\" is neither resident-first nor fifo");
+	expect_error("[daemon]\nschedule = resident_first\n", "t.conf:2: "
+	    "schedule: \"resident_first\" is neither resident-first nor "
+	    "fifo");
+	expect_error("[daemon]\n\nschedule = fifo fifo\n", "t.conf:3: "
+	    "schedule: \"fifo fifo\" is neither resident-first nor fifo");
+	expect_error("[daemon]\nschedule =\n",
+	    "t.conf:2: schedule: missing value");
+	expect_error("[daemon]\nschedule = \x01\n", "t.conf:2: schedule: "
+	    "\"?\" is neither resident-first nor fifo");
+	expect_error("[daemon]\nschedule = fifo\nschedule = fifo\n",
+	    "t.conf:3: schedule: already set at t.conf:2");
+	expect_error("[socket \"s\"]\npath = /s\nschedule = fifo\n",
+	    "t.conf:3: unknown key \"schedule\" in [socket]");
 	expect_error("[daemon]\nuser = no-such-user-tpmproxy\n",
 	    "t.conf:2: user: unknown user \"no-such-user-tpmproxy\"");
 	expect_error("[daemon]\ngroup = no-such-group-tpmproxy\n",

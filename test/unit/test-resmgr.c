@@ -1207,6 +1207,116 @@ resmgr_quota_nv_indices_tracked(void **state)
 	assert_int_equal(used.nv_indices, 0);
 }
 
+/* Whether the command built in f->cmd (len bytes) is resident for owner. */
+static bool
+resident(struct fixture *f, uint64_t owner, size_t len)
+{
+	frame_put_u32(f->cmd + 2, (uint32_t)len);
+	return resmgr_resident(f->rm, owner, f->cmd, len);
+}
+
+static void
+resmgr_resident_only_loaded_keys_of_the_owner(void **state)
+{
+	struct fixture *f = *state;
+	uint32_t k1 = create_key(f, 1), k2 = create_key(f, 2);
+	uint32_t k3 = create_key(f, 3);
+	unsigned before = tpm.total;
+
+	/* Two slots: owner 1's key went out for owner 3's. Each owner's
+	 * first handle is the same number: the owner tells them apart. */
+	assert_int_equal(k1, k3);
+	assert_false(resident(f, 1, cmd(f, TPM2_CC_Sign, 1, k1, 0)));
+	assert_true(resident(f, 2, cmd(f, TPM2_CC_Sign, 1, k2, 0)));
+	assert_true(resident(f, 3, cmd(f, TPM2_CC_Sign, 1, k3, 0)));
+	/* A handle the owner does not hold is not loaded for it. */
+	assert_false(resident(f, 4, cmd(f, TPM2_CC_Sign, 1, k3, 0)));
+	assert_false(resident(f, 3, cmd(f, TPM2_CC_Sign, 1, k3 + 1, 0)));
+	/* Both handles must be in. */
+	assert_false(resident(f, 1, cmd(f, TPM2_CC_Certify, 2, k1, k1)));
+	/* Nothing to load: no handle, or one that is not transient. */
+	assert_true(resident(f, 9, cmd(f, TPM2_CC_GetRandom, 0, 0, 0)));
+	assert_true(resident(f, 9, cmd(f, TPM2_CC_CreatePrimary, 1,
+	    TPM2_RH_OWNER, 0)));
+	/* Asking changed nothing: no TPM command, and owner 2's key is
+	 * still the least recently used, swapped out for owner 1's. */
+	assert_int_equal(tpm.total, before);
+	assert_int_equal(sign(f, 1, k1), TPM2_RC_SUCCESS);
+	assert_false(resident(f, 2, cmd(f, TPM2_CC_Sign, 1, k2, 0)));
+	assert_true(resident(f, 3, cmd(f, TPM2_CC_Sign, 1, k3, 0)));
+}
+
+static void
+resmgr_resident_sessions_in_the_authorization_area(void **state)
+{
+	struct fixture *f = *state;
+	uint32_t key = create_key(f, 1), s[3];
+	size_t len;
+
+	for (int i = 0; i < 3; i++)
+		s[i] = start_session(f, 1, 1);
+	/* Two session slots: the first session is saved away. */
+	len = with_session(f, cmd(f, TPM2_CC_Sign, 1, key, 0), s[2], 1);
+	assert_true(resident(f, 1, len));
+	len = with_session(f, cmd(f, TPM2_CC_Sign, 1, key, 0), s[0], 1);
+	assert_false(resident(f, 1, len));
+	/* A session in the handle area counts too. */
+	assert_false(resident(f, 1, cmd(f, TPM2_CC_PolicyPCR, 1, s[0], 0)));
+	assert_true(resident(f, 1, cmd(f, TPM2_CC_PolicyPCR, 1, s[1], 0)));
+	/* Another owner's session is never resident for this one. */
+	assert_false(resident(f, 2, cmd(f, TPM2_CC_PolicyPCR, 1, s[1], 0)));
+	/* The password session is always there. */
+	len = with_session(f, cmd(f, TPM2_CC_Sign, 1, key, 0), TPM2_RS_PW, 1);
+	assert_true(resident(f, 1, len));
+}
+
+static void
+resmgr_resident_bad_input_is_not_resident(void **state)
+{
+	struct fixture *f = *state;
+	uint32_t key = create_key(f, 1);
+	unsigned before = tpm.total;
+	size_t len;
+
+	/* Shorter than a header; an unknown command code. */
+	assert_false(resmgr_resident(f->rm, 1, f->cmd, 0));
+	assert_false(resmgr_resident(f->rm, 1, f->cmd, 9));
+	assert_false(resident(f, 1, cmd(f, 0x20000001, 0, 0, 0)));
+	/* A handle area cut short. */
+	assert_false(resident(f, 1, cmd(f, TPM2_CC_Certify, 1, key, 0)));
+	/* authorizationSize missing, past the end, or cutting a session. */
+	assert_false(resident(f, 1, with_session(f, cmd(f, TPM2_CC_Sign, 1,
+	    key, 0), TPM2_RS_PW, 1) - 13));
+	len = with_session(f, cmd(f, TPM2_CC_Sign, 1, key, 0), TPM2_RS_PW, 1);
+	frame_put_u32(f->cmd + 14, 0xfffffff0);
+	assert_false(resident(f, 1, len));
+	len = with_session(f, cmd(f, TPM2_CC_Sign, 1, key, 0), TPM2_RS_PW, 1);
+	frame_put_u32(f->cmd + 14, 5);
+	assert_false(resident(f, 1, len - 4));
+	/* A nonce size running past the session. */
+	len = with_session(f, cmd(f, TPM2_CC_Sign, 1, key, 0), TPM2_RS_PW, 1);
+	frame_put_u16(f->cmd + 22, 200);
+	assert_false(resident(f, 1, len));
+	/* Four sessions: one more than a command may carry. */
+	len = cmd(f, TPM2_CC_Sign, 1, key, 0);
+	frame_put_u16(f->cmd, FRAME_TAG_SESSIONS);
+	frame_put_u32(f->cmd + len, 4 * 9);
+	for (int i = 0; i < 4; i++) {
+		uint8_t *at = f->cmd + len + 4 + 9 * i;
+
+		frame_put_u32(at, TPM2_RS_PW);
+		frame_put_u16(at + 4, 0);
+		at[6] = 1;
+		frame_put_u16(at + 7, 0);
+	}
+	assert_false(resident(f, 1, len + 4 + 4 * 9));
+	/* Three of them read, and the key is loaded: resident. Nothing
+	 * reached the TPM. */
+	frame_put_u32(f->cmd + len, 3 * 9);
+	assert_true(resident(f, 1, len + 4 + 3 * 9));
+	assert_int_equal(tpm.total, before);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int
@@ -1240,6 +1350,9 @@ main(void)
 		T(resmgr_quota_sessions_and_saved_sessions),
 		T(resmgr_quota_saved_reclaims_abandoned_sessions),
 		T(resmgr_quota_nv_indices_tracked),
+		T(resmgr_resident_only_loaded_keys_of_the_owner),
+		T(resmgr_resident_sessions_in_the_authorization_area),
+		T(resmgr_resident_bad_input_is_not_resident),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
