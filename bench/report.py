@@ -32,7 +32,7 @@ CONTENDERS = [
 COLOURS = {"direct": "#555555", "relay": "#9aa000", "tpmproxyd-tcti": "#1f6fc0",
            "tpmproxyd-raw": "#27b8d0", "tpmproxyd-alt": "#b02ab0",
            "tpm2-abrmd": "#f07f0e"}
-NOT_MEASURED = {"kernel-tpmrm": "not measured (needs the VM harness of #8)"}
+NOT_MEASURED = {"kernel-tpmrm": "measured in a guest by make bench-vm (bench/RESULTS-tpmrm.md)"}
 WORKLOADS = [
     ("getrandom", "GetRandom(16)",
      "TPM2_GetRandom of 16 bytes through the TCTI (no ESAPI); the raw "

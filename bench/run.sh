@@ -17,7 +17,7 @@
 #   tpmproxyd-alt   with BENCH_ALT_TPMPROXYD=PATH, another tpmproxyd build
 #                   (a patched one) through tcti-proxy, beside this one
 #   kernel-tpmrm    /dev/tpmrm0 versus tpmproxyd on /dev/tpm0 in one guest:
-#                   not measured, it needs the VM harness of issue #8
+#                   not here; bench/vm-run.sh (make bench-vm) measures it
 # Both daemons run for the whole benchmark, in front of the same swtpm
 # (tcti-swtpm connects per command, so they and the direct clients take
 # turns on it); only one contender is loaded at a time. Each daemon's
