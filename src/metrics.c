@@ -29,10 +29,12 @@
 #include "audit.h"
 #include "config.h"
 #include "conn.h"
+#include "ctrlconn.h"
 #include "daemon.h"
 #include "listener.h"
 #include "log.h"
 #include "policy.h"
+#include "procown.h"
 #include "procstat.h"
 #include "resmgr.h"
 #include "stats.h"
@@ -198,6 +200,12 @@ metrics_render(struct metrics *m, struct evbuffer *out)
 	    (uint64_t)metrics_healthy(m));
 	metrics_value(out, "tpmproxy_connections", "gauge",
 	    "Client connections open.", conn_count(m->d));
+	metrics_value(out, "tpmproxy_control_connections", "gauge",
+	    "Connections open on the sockets' simulator control channels.",
+	    ctrlconn_count(m->d));
+	metrics_value(out, "tpmproxy_owner_processes", "gauge",
+	    "Client processes (tcti-swtpm) owning TPM resources, or known to.",
+	    procown_count(m->d));
 	metrics_family(out, st, "tpmproxy_connections_total", "counter",
 	    "Client connections accepted.",
 	    offsetof(struct stats_socket, connections));

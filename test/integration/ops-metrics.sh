@@ -64,6 +64,7 @@ metric() {    # metric FILE SERIES
     opsc promget "$T/$1" "$2" || fail "no $2 in $1"
 }
 FAMILIES=(--family tpmproxy_backend_up:gauge --family tpmproxy_connections:gauge
+    --family tpmproxy_control_connections:gauge --family tpmproxy_owner_processes:gauge
     --family tpmproxy_connections_total:counter --family tpmproxy_commands_total:counter
     --family tpmproxy_denied_total:counter --family tpmproxy_over_quota_total:counter
     --family tpmproxy_rate_limited_total:counter
@@ -126,6 +127,7 @@ delta 'tpmproxy_command_duration_seconds_count{socket="ro"}' '>=' 1
 delta tpmproxy_tpm_commands_total '>=' 10
 [[ $(metric m1 tpmproxy_backend_up) == 1 ]] || soft_fail "tpmproxy_backend_up is not 1 while serving"
 [[ $(metric m1 tpmproxy_connections) == 0 ]] || soft_fail "tpmproxy_connections is not 0 when all closed"
+[[ $(metric m1 tpmproxy_control_connections) == 0 ]] || soft_fail "tpmproxy_control_connections is not 0 when all closed"
 for s in main ro; do
     for pair in commands_total:commands denied_total:denied connections_total:connections; do
         want=$(opsc json --kind stats "$T/stats.json" --get "sockets[socket=$s].${pair#*:}")
