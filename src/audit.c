@@ -495,6 +495,23 @@ audit_open_file(struct audit *a)
 	return 0;
 }
 
+/* A record about a client connection: who it is (ids -1 when SO_PEERCRED
+ * gave no peer), the rest zero. */
+void
+audit_record_init(struct audit_record *r, const char *event,
+    const char *socket, const char *pod, const struct ucred *peer,
+    uint64_t conn)
+{
+	memset(r, 0, sizeof(*r));
+	r->event = event;
+	r->socket = socket;
+	r->pod = pod;
+	r->uid = peer->pid > 0 ? (long)peer->uid : -1;
+	r->gid = peer->pid > 0 ? (long)peer->gid : -1;
+	r->pid = peer->pid > 0 ? (long)peer->pid : -1;
+	r->conn = conn;
+}
+
 /* Open (create) the audit log at path for appending. */
 int
 audit_open(const char *path, struct audit **out)

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 /* Pending records are written at once when they pass this many bytes. */
 #define AUDIT_FLUSH_BYTES (64u * 1024)
@@ -40,6 +41,9 @@ struct audit_record {
 	const char *detail; /* free text, e.g. "profile readonly" */
 };
 
+void audit_record_init(struct audit_record *r, const char *event,
+    const char *socket, const char *pod, const struct ucred *peer,
+    uint64_t conn);
 int audit_open(const char *path, struct audit **out);
 void audit_record(struct audit *a, const struct audit_record *r);
 int audit_flush(struct audit *a);

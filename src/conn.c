@@ -191,14 +191,8 @@ static void
 conn_audit_init(const struct conn *c, struct audit_record *r,
     const char *event)
 {
-	memset(r, 0, sizeof(*r));
-	r->event = event;
-	r->socket = c->socket_name;
-	r->pod = c->pod[0] ? c->pod : NULL;
-	r->uid = c->peer.pid > 0 ? (long)c->peer.uid : -1;
-	r->gid = c->peer.pid > 0 ? (long)c->peer.gid : -1;
-	r->pid = c->peer.pid > 0 ? (long)c->peer.pid : -1;
-	r->conn = c->id;
+	audit_record_init(r, event, c->socket_name, c->pod[0] ? c->pod : NULL,
+	    &c->peer, c->id);
 }
 
 /* Audit a security event of this connection (no command). */

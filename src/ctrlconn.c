@@ -82,13 +82,7 @@ ctrlconn_audit(const struct ctrlconn *cc, const char *event,
 
 	if (cc->d->audit == NULL)
 		return;
-	memset(&r, 0, sizeof(r));
-	r.event = event;
-	r.socket = cc->socket_name;
-	r.uid = cc->peer.pid > 0 ? (long)cc->peer.uid : -1;
-	r.gid = cc->peer.pid > 0 ? (long)cc->peer.gid : -1;
-	r.pid = cc->peer.pid > 0 ? (long)cc->peer.pid : -1;
-	r.conn = cc->id;
+	audit_record_init(&r, event, cc->socket_name, NULL, &cc->peer, cc->id);
 	r.detail = detail;
 	audit_record(cc->d->audit, &r);
 }
