@@ -255,7 +255,6 @@ conn_close(struct conn *c, const char *why)
 {
 	struct daemon *d = c->d;
 	struct timespec now;
-	struct job *gone;
 
 	log_info("disconnect id=%llu socket=%s pid=%ld commands=%llu",
 	    (unsigned long long)c->id, c->socket_name, (long)c->peer.pid,
@@ -267,17 +266,10 @@ conn_close(struct conn *c, const char *why)
 		procown_detach(d, c->proc);
 	} else if (c->group != NULL && (c->commands > 0 || c->in_flight)) {
 		/* Same group as its commands: queued behind the last one. */
-		gone = job_new(JOB_OWNER_GONE, c->id, NULL, 0, 0);
-		if (gone != NULL) {
-			conn_job_client(c, gone);
-			if (worker_submit(d->worker, gone) != 0) {
-				job_free(gone);
-				gone = NULL;
-			} else {
-				c->group->jobs++;
-			}
-		}
-		if (gone == NULL)
+		if (worker_submit_owner_gone(d->worker, c->id,
+		    c->group->id) == 0)
+			c->group->jobs++;
+		else
 			log_error("out of memory: cannot flush for id=%llu",
 			    (unsigned long long)c->id);
 	}

@@ -143,23 +143,13 @@ procown_flush(struct daemon *d, const struct procown *p)
 {
 	struct client_group *g;
 	struct timespec now;
-	struct job *job = NULL;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	g = identity_group_get(d->identities, p->socket_name, p->pod, &now);
-	if (g != NULL)
-		job = job_new(JOB_OWNER_GONE, p->owner, NULL, 0, 0);
-	if (job != NULL) {
-		job->client.group = g->id;
-		job->group = g->id;
-		if (worker_submit(d->worker, job) != 0) {
-			job_free(job);
-			job = NULL;
-		} else {
-			g->jobs++;
-		}
-	}
-	if (job == NULL)
+	if (g != NULL &&
+	    worker_submit_owner_gone(d->worker, p->owner, g->id) == 0)
+		g->jobs++;
+	else
 		log_error("out of memory: cannot flush for pid %ld",
 		    (long)p->pid);
 	identity_group_put(d->identities, g, &now);

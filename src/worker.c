@@ -252,6 +252,24 @@ worker_submit(struct worker *w, struct job *job)
 	return r;
 }
 
+/* Queue the flush of what owner left in the TPM, in its group's turn:
+ * behind the owner's commands already queued. 0, or -ENOMEM. */
+int
+worker_submit_owner_gone(struct worker *w, uint64_t owner, uint64_t group)
+{
+	struct job *job = job_new(JOB_OWNER_GONE, owner, NULL, 0, 0);
+
+	if (job == NULL)
+		return -ENOMEM;
+	job->client.group = group;
+	job->group = group;
+	if (worker_submit(w, job) != 0) {
+		job_free(job);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 /* Choose how the TPM thread orders a group's jobs, from the next one on:
  * resident-first, or first come first served. */
 void

@@ -58,6 +58,8 @@ void job_free(struct job *job);
 int worker_start(struct event_base *base, struct resmgr *rm,
     worker_done_cb done, void *arg, struct worker **out);
 int worker_submit(struct worker *w, struct job *job);
+int worker_submit_owner_gone(struct worker *w, uint64_t owner,
+    uint64_t group);
 void worker_set_resident_first(struct worker *w, bool on);
 void worker_stop(struct worker *w);
 

@@ -2,7 +2,8 @@
 /* Unit tests of src/procown.c with real child processes: what a process
  * owns is flushed once it has exited and its last connection closed,
  * learnt from a pidfd or, with no descriptor to spare, from the sweep.
- * The TPM thread is replaced by a list of the jobs submitted. */
+ * The TPM thread is replaced by a list of the owners whose flush was
+ * queued. */
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -35,31 +36,11 @@ conn_fd_ceiling(const struct daemon *d)
 	return fake_fd_ceiling;
 }
 
-struct job *
-job_new(enum job_type type, uint64_t owner, const uint8_t *cmd,
-    size_t cmd_len, size_t rsp_cap)
-{
-	struct job *job = calloc(1, sizeof(*job));
-
-	assert_non_null(job);
-	job->type = type;
-	job->client.owner = owner;
-	return job;
-}
-
-void
-job_free(struct job *job)
-{
-	free(job);
-}
-
 int
-worker_submit(struct worker *w, struct job *job)
+worker_submit_owner_gone(struct worker *w, uint64_t owner, uint64_t group)
 {
-	assert_int_equal(job->type, JOB_OWNER_GONE);
 	assert_true(ngone < sizeof(gone_owners) / sizeof(gone_owners[0]));
-	gone_owners[ngone++] = job->client.owner;
-	job_free(job);
+	gone_owners[ngone++] = owner;
 	return 0;
 }
 
