@@ -649,6 +649,14 @@ def daemons(docs):
     return [d for d in docs if d.get("kind") in WORKLOAD_KINDS and is_daemon(d)]
 
 
+def put(d, key, value):
+    """Set d[key] to value, or remove key when value is None."""
+    if value is None:
+        d.pop(key, None)
+    else:
+        d[key] = value
+
+
 def first_app_container(docs):
     """The first container that uses a socket directly (TCTI proxy:), so
     that each generic mutation lands on a client it applies to."""
@@ -693,10 +701,7 @@ def bridge_csc(docs, key, value):
     if bridge is None:
         return False
     sc = bridge.setdefault("securityContext", {})
-    if value is None:
-        sc.pop(key, None)
-    else:
-        sc[key] = value
+    put(sc, key, value)
     return True
 
 
@@ -715,10 +720,7 @@ def app_csc(docs, **changes):
         return False
     sc = c.setdefault("securityContext", {})
     for k, v in changes.items():
-        if v is None:
-            sc.pop(k, None)
-        else:
-            sc[k] = v
+        put(sc, k, v)
     return True
 
 
@@ -726,10 +728,7 @@ def app_pod(docs, key, value):
     spec, _ = first_app_container(docs)
     if spec is None:
         return False
-    if value is None:
-        spec.pop(key, None)
-    else:
-        spec[key] = value
+    put(spec, key, value)
     return True
 
 
@@ -822,10 +821,7 @@ def daemon_spec(docs, key, value):
     spec, _, _ = daemon_container(docs)
     if spec is None:
         return False
-    if value is None:
-        spec.pop(key, None)
-    else:
-        spec[key] = value
+    put(spec, key, value)
     return True
 
 
@@ -866,10 +862,7 @@ def daemon_c(docs, key, value):
     _, c, _ = daemon_container(docs)
     if c is None:
         return False
-    if value is None:
-        c.pop(key, None)
-    else:
-        c[key] = value
+    put(c, key, value)
     return True
 
 
