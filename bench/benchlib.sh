@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: BSD-2-Clause
 # shellcheck shell=bash
 # Sourced by the benchmark scripts: stopping what they started, waiting,
-# finding libraries, starting tpm2-abrmd on a private session bus, versions.
+# finding libraries, starting tpm2-abrmd on a private session bus, versions,
+# running a cell's rounds.
 #
 # The caller sets prog (its name) and daemon_pids=() before using these.
 
@@ -88,4 +89,25 @@ version() {
 # The value of key $1 in the key=value line $2.
 field() {
 	sed -n "s/.* $1=\\([^ ]*\\).*/\\1/p" <<<" $2"
+}
+
+# All rounds of cell $1 (WORKLOAD:CLIENTS), contenders interleaved round by
+# round. The caller defines skip_reason, run_one and record, sets
+# contenders and rounds, and may define round_note (text after the round's
+# progress line).
+run_cell() {
+	local workload=${1%%:*} clients=${1##*:} name why round n=$rounds note=
+	[[ $workload == idle ]] && n=1	# a size, not a time: no noise to beat
+	for name in $contenders; do
+		why=$(skip_reason "$name" "$workload" "$clients")
+		[[ -z $why ]] || record "contender=$name workload=$workload clients=$clients skipped=$why"
+	done
+	for (( round = 1; round <= n; round++ )); do
+		declare -F round_note >/dev/null && note=$(round_note)
+		echo "$workload, $clients clients, round $round of $n$note"
+		for name in $contenders; do
+			[[ -z $(skip_reason "$name" "$workload" "$clients") ]] || continue
+			run_one "$name" "$workload" "$clients" "$round"
+		done
+	done
 }

@@ -226,23 +226,6 @@ run_one() {
 	echo "  $name: $(sed 's/ pcap_[a-z]*=[^ ]*//g; s/^label=[^ ]* //' <<<"$line")"
 }
 
-# All rounds of one cell, contenders interleaved.
-run_cell() {
-	local workload=${1%%:*} clients=${1##*:} name why round n=$rounds
-	[[ $workload == idle ]] && n=1	# a size, not a time: no noise to beat
-	for name in $contenders; do
-		why=$(skip_reason "$name" "$workload" "$clients")
-		[[ -z $why ]] || record "contender=$name workload=$workload clients=$clients skipped=$why"
-	done
-	for (( round = 1; round <= n; round++ )); do
-		echo "$workload, $clients clients, round $round of $n"
-		for name in $contenders; do
-			[[ -z $(skip_reason "$name" "$workload" "$clients") ]] || continue
-			run_one "$name" "$workload" "$clients" "$round"
-		done
-	done
-}
-
 # Facts about this run for the report: "meta KEY=free text" lines.
 describe_run() {
 	record "meta date=$(date -u '+%Y-%m-%d %H:%M:%S UTC')"

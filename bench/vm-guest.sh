@@ -224,19 +224,9 @@ run_one() {
 	echo "  $name: $(sed 's/ pcap_[a-z]*=[^ ]*//g; s/ log_[a-z]*=[^ ]*//g; s/^label=[^ ]* //' <<<"$line")"
 }
 
-run_cell() {
-	local workload=${1%%:*} clients=${1##*:} name why round
-	for name in $contenders; do
-		why=$(skip_reason "$name" "$workload" "$clients")
-		[[ -z $why ]] || record "contender=$name workload=$workload clients=$clients skipped=$why"
-	done
-	for (( round = 1; round <= rounds; round++ )); do
-		echo "$workload, $clients clients, round $round of $rounds (up $(cut -d' ' -f1 /proc/uptime) s)"
-		for name in $contenders; do
-			[[ -z $(skip_reason "$name" "$workload" "$clients") ]] || continue
-			run_one "$name" "$workload" "$clients" "$round"
-		done
-	done
+# The guest's uptime on each round's progress line (run_cell, benchlib.sh).
+round_note() {
+	echo " (up $(cut -d' ' -f1 /proc/uptime) s)"
 }
 
 main() {
